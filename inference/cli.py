@@ -1,0 +1,113 @@
+"""``govreport``: the one entry point (extract, evaluate, schema; synth/train and annotate are added by
+their packages)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from annotations.cli import register as register_annotations
+from training.cli import register as register_training
+
+app = typer.Typer(
+    name="govreport",
+    help="Turn Chinese government information-disclosure annual reports (政府信息公开工作年度报告) into "
+    "verified, structured data: the three standard tables as canonical cells, checked by their arithmetic rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+
+
+class TaggerName(str, Enum):
+    model = "model"
+    rules = "rules"
+
+
+@app.command()
+def extract(
+    inputs: Annotated[list[Path], typer.Argument(help="Report files or folders of them (txt, html, docx, pdf, images).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <input stem>.json outputs.")],
+    tagger: Annotated[TaggerName, typer.Option(help="model: the trained tagger; rules: the regex baseline.")] = TaggerName.model,
+    model_dir: Annotated[Path | None, typer.Option(help="Model checkpoint folder (default: the bundled one).")] = None,
+) -> None:
+    """Extract the tables of each report into OUT/<stem>.json and print a summary.
+
+    Exits 0 when every input was processed, 1 when any failed (see OUT/errors.jsonl).
+    """
+    from inference.batch import collect_inputs, run_batch
+    from inference.pipeline import Extractor
+    from inference.taggers import get_tagger
+
+    files = collect_inputs(inputs)
+    if not files:
+        console.print("[red]no input files found[/red]")
+        raise typer.Exit(1)
+    extractor = Extractor(get_tagger(tagger.value, model_dir=model_dir))
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("extracting", total=len(files))
+        result = run_batch(files, out, extractor, on_file=lambda _: progress.advance(task))
+    table = Table(title=f"govreport extract: {len(result.done)} done, {len(result.failed)} failed")
+    table.add_column("report", overflow="fold")
+    for col in ("format", "year", "cells", "inferred", "missing", "violations", "warnings"):
+        table.add_column(col, justify="right")
+    for path, e in result.done:
+        status = [c.status for c in e.cells.values()]
+        table.add_row(
+            path.name,
+            e.format or "-",
+            str(e.year or "-"),
+            str(sum(c.value is not None for c in e.cells.values())),
+            str(status.count("inferred")),
+            str(status.count("missing")),
+            str(len(e.violations)),
+            str(len(e.warnings)),
+        )
+    console.print(table)
+    for f in result.failed:
+        console.print(f"[red]failed[/red] {f.file}: {f.stage}: {f.reason}")
+    console.print(f"JSON written to [bold]{out}[/bold]" + (f"; errors in {out / 'errors.jsonl'}" if result.failed else ""))
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="Folder of gold JSON files (one per document).")],
+    pred: Annotated[Path, typer.Option(help="Folder of extraction JSON files named like the gold files.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full scores as JSON here.")] = None,
+    only_predicted: Annotated[
+        bool, typer.Option(help="Score only gold documents that have a prediction (default: a missing one scores 0).")
+    ] = False,
+) -> None:
+    """Score extractions against gold: cells, sections, titles, templates, violations."""
+    from evaluation.metrics import evaluate_dirs
+    from evaluation.report import render
+
+    docs = sorted(p.stem for p in gold.glob("*.json") if (pred / p.name).exists()) if only_predicted else None
+    scores = evaluate_dirs(gold, pred, docs)
+    render(scores, console)
+    if json_out:
+        json_out.write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
+        console.print(f"scores written to {json_out}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the extraction output."""
+    from inference.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+register_training(app)
+register_annotations(app)

@@ -1,0 +1,51 @@
+"""Normalising noisy text for label matching, and parsing printed figures."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from configs import load
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?$")
+PLACEHOLDERS = frozenset({"/", "／", "—", "——", "-", "－", "–", "─", "无"})
+
+
+@cache
+def _tables() -> tuple[dict[int, None], list[tuple[str, str]]]:
+    cfg = load("normalize")
+    drop = dict.fromkeys(ord(c) for c in cfg["drop_chars"])
+    return drop, list(cfg["ocr_confusions"].items())
+
+
+def for_match(text: str) -> str:
+    """Text reduced to what identifies a label: NFKC, no spaces/punctuation, known OCR slips repaired."""
+    drop, confusions = _tables()
+    out = unicodedata.normalize("NFKC", text).translate(drop)
+    for slip, right in confusions:
+        out = out.replace(slip, right)
+    return out
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def parse_number(raw: str) -> int | float | None:
+    """The value of a printed figure; None for a blank placeholder (/ —). Raises ValueError if not a figure.
+
+    Thousands separators are dropped (12,053 → 12053); O/o read as 0 and l/I as 1 (OCR slips) when the
+    rest of the token is numeric.
+    """
+    s = unicodedata.normalize("NFKC", raw).strip().replace("，", ",")
+    if s in PLACEHOLDERS:
+        return None
+    s = s.translate(str.maketrans("OolI", "0011")).replace(" ", "")
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    if not _PLAIN.match(s):
+        raise ValueError(f"not a figure: {raw!r}")
+    return float(s) if "." in s else int(s)
