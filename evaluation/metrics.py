@@ -94,7 +94,9 @@ def aggregate(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "documents": n,
         "cells": _prf(total("cells_correct"), total("cells_pred"), total("cells_gold")),
         "documents_all_cells_right": share("all_cells_right"),
-        "inferred_recall": total("inferred_found") / total("inferred_gold") if total("inferred_gold") else 1.0,
+        "inferred_recall": total("inferred_found") / total("inferred_gold")
+        if total("inferred_gold")
+        else 1.0,
         "sections": _prf(total("sections_correct"), total("sections_pred"), total("sections_gold")),
         "title_exact": share("title_match"),
         "template_accuracy": share("format_match"),
@@ -108,7 +110,9 @@ def _load(path: Path) -> dict[str, Any]:
         return json.load(fh)
 
 
-def evaluate_dirs(gold_dir: str | Path, pred_dir: str | Path, docs: Iterable[str] | None = None) -> dict[str, Any]:
+def evaluate_dirs(
+    gold_dir: str | Path, pred_dir: str | Path, docs: Iterable[str] | None = None
+) -> dict[str, Any]:
     """Score every gold document (or those named in ``docs``) against ``pred_dir/<doc>.json``.
 
     A gold document without a prediction is scored against an empty prediction (everything missed).

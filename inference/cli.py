@@ -4,7 +4,7 @@ their packages)."""
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,17 +27,23 @@ app = typer.Typer(
 console = Console()
 
 
-class TaggerName(str, Enum):
+class TaggerName(StrEnum):
     model = "model"
     rules = "rules"
 
 
 @app.command()
 def extract(
-    inputs: Annotated[list[Path], typer.Argument(help="Report files or folders of them (txt, html, docx, pdf, images).")],
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Report files or folders of them (txt, html, docx, pdf, images).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <input stem>.json outputs.")],
-    tagger: Annotated[TaggerName, typer.Option(help="model: the trained tagger; rules: the regex baseline.")] = TaggerName.model,
-    model_dir: Annotated[Path | None, typer.Option(help="Model checkpoint folder (default: the bundled one).")] = None,
+    tagger: Annotated[
+        TaggerName, typer.Option(help="model: the trained tagger; rules: the regex baseline.")
+    ] = TaggerName.model,
+    model_dir: Annotated[
+        Path | None, typer.Option(help="Model checkpoint folder (default: the bundled one).")
+    ] = None,
 ) -> None:
     """Extract the tables of each report into OUT/<stem>.json and print a summary.
 
@@ -53,7 +59,11 @@ def extract(
         raise typer.Exit(1)
     extractor = Extractor(get_tagger(tagger.value, model_dir=model_dir))
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
     ) as progress:
         task = progress.add_task("extracting", total=len(files))
         result = run_batch(files, out, extractor, on_file=lambda _: progress.advance(task))
@@ -76,7 +86,10 @@ def extract(
     console.print(table)
     for f in result.failed:
         console.print(f"[red]failed[/red] {f.file}: {f.stage}: {f.reason}")
-    console.print(f"JSON written to [bold]{out}[/bold]" + (f"; errors in {out / 'errors.jsonl'}" if result.failed else ""))
+    console.print(
+        f"JSON written to [bold]{out}[/bold]"
+        + (f"; errors in {out / 'errors.jsonl'}" if result.failed else "")
+    )
     raise typer.Exit(1 if result.failed else 0)
 
 
@@ -84,9 +97,14 @@ def extract(
 def evaluate(
     gold: Annotated[Path, typer.Option(help="Folder of gold JSON files (one per document).")],
     pred: Annotated[Path, typer.Option(help="Folder of extraction JSON files named like the gold files.")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full scores as JSON here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the full scores as JSON here.")
+    ] = None,
     only_predicted: Annotated[
-        bool, typer.Option(help="Score only gold documents that have a prediction (default: a missing one scores 0).")
+        bool,
+        typer.Option(
+            help="Score only gold documents that have a prediction (default: a missing one scores 0)."
+        ),
     ] = False,
 ) -> None:
     """Score extractions against gold: cells, sections, titles, templates, violations."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -11,6 +11,7 @@ from inference.normalize import for_match
 from inference.templates import Label
 
 THRESHOLD = 0.8
+SPECIFICITY = 1e-4
 
 
 @cache
@@ -28,10 +29,12 @@ def similarity(fragment: str, variant: str) -> float:
     return fuzz.partial_ratio(fragment, variant) / 100 * len(fragment) / len(variant)
 
 
+@lru_cache(maxsize=65536)
 def label_score(fragment: str, label: Label) -> float:
-    """Best similarity of a raw fragment to any variant of ``label``."""
+    """Best similarity of a raw fragment to any variant of ``label``. Among equally good matches the longer,
+    more specific variant wins by a hair (（六）其他处理 1.…逾期不补正 is the part, not the whole group)."""
     norm = for_match(fragment)
-    return max((similarity(norm, v) for v in _variants(label)), default=0.0)
+    return max((similarity(norm, v) + min(len(v), 40) * SPECIFICITY for v in _variants(label)), default=0.0)
 
 
 def best_label(fragment: str, labels: Sequence[Label]) -> tuple[int, float]:
@@ -46,13 +49,13 @@ def best_label(fragment: str, labels: Sequence[Label]) -> tuple[int, float]:
 def align(fragments: Sequence[str], labels: Sequence[Label], sinks: Sequence[Label] = ()) -> list[int]:
     """Assign fragments to labels in template order (monotone, a label may take several fragments),
     maximising the summed match score; -1 for fragments left unassigned. A fragment that matches one of
-    ``sinks`` (group labels such as （三）不予公开) at least as well as any label stays unassigned."""
+    ``sinks`` (group labels such as （三）不予公开) better than a label stays unassigned."""
     n = len(labels)
     scores = []
     for f in fragments:
         row = [label_score(f, lab) for lab in labels]
         sink = max((label_score(f, s) for s in sinks), default=0.0)
-        scores.append([0.0 if sink >= s else s for s in row])
+        scores.append([0.0 if sink > s else s for s in row])
     # best[j]: best total with the last assignment at label j (j = n means none yet); back-pointers per step.
     neg = float("-inf")
     best = [neg] * n + [0.0]

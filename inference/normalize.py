@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from configs import load
 
@@ -21,6 +21,7 @@ def _tables() -> tuple[dict[int, None], list[tuple[str, str]]]:
     return drop, list(cfg["ocr_confusions"].items())
 
 
+@lru_cache(maxsize=65536)
 def for_match(text: str) -> str:
     """Text reduced to what identifies a label: NFKC, no spaces/punctuation, known OCR slips repaired."""
     drop, confusions = _tables()

@@ -65,7 +65,9 @@ def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
             ViolationOut(rule=c.rule.id, lhs=c.lhs, rhs=c.rhs, cells=list(c.rule.cells)) for c in broken
         ],
         garbled=[
-            GarbledOut(span=(s.start, s.end), text=s.text(text), stands_for=garble_words.get((s.start, s.end)))
+            GarbledOut(
+                span=(s.start, s.end), text=s.text(text), stands_for=garble_words.get((s.start, s.end))
+            )
             for s in spans
             if s.label == "GARBLE"
         ],

@@ -21,7 +21,9 @@ class CellOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: Number | None
     status: Literal["observed", "inferred", "missing", "conflict"]
-    span: tuple[int, int] | None = Field(description="offsets of the figure in the tagged text; null unless read")
+    span: tuple[int, int] | None = Field(
+        description="offsets of the figure in the tagged text; null unless read"
+    )
     confidence: float = Field(ge=0, le=1)
 
 

@@ -138,7 +138,7 @@ def _choose(
     damaged = [i for i, c in enumerate(cand_lists) if len(c) > 1]
     const = np.zeros(len(rules))
     const_unknown = absent.copy()
-    for i, cands in enumerate(cand_lists):
+    for cands in cand_lists:
         if len(cands) == 1:
             contrib, unknown = _contributions(cands, rules)
             const += contrib[0]

@@ -4,10 +4,12 @@ where the layout puts each figure. The arithmetic is left to ``inference.solver`
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 from inference.matching import THRESHOLD, align, label_score
 from inference.normalize import for_match, parse_number
@@ -78,7 +80,7 @@ def _assign_slots(text: str, rows: list[RowReading], spans_of: dict[int, Span], 
                 centres = [statistics.median(c[kind]) if c.get(kind) else None for c in columns]
                 known = [(abs(x - m), j) for j, m in enumerate(centres) if m is not None]
                 ordered = sorted(m for m in centres if m is not None)
-                gap = min((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=0)
+                gap = min((b - a for a, b in itertools.pairwise(ordered)), default=0)
                 if known and gap > 0:
                     d, j = min(known)
                     slot = j if d < gap / 2 else None
@@ -89,7 +91,7 @@ def _assign_slots(text: str, rows: list[RowReading], spans_of: dict[int, Span], 
 def choose_template(text: str, spans: list[Span], year: int | None) -> Template:
     """The template whose own column and row labels the text shows most; the year decides a tie."""
     tpls = templates()
-    labels = {fid: _exclusive_labels(t) for fid, t in tpls.items()}
+    labels = {fid: _exclusive_labels(fid) for fid in tpls}
     votes = dict.fromkeys(tpls, 0)
     for span in spans:
         if span.label not in ("COL", "ROW"):
@@ -104,8 +106,10 @@ def choose_template(text: str, spans: list[Span], year: int | None) -> Template:
     return template_for_year(year)
 
 
-def _exclusive_labels(t: Template) -> list[Label]:
+@cache
+def _exclusive_labels(fid: str) -> tuple[Label, ...]:
     """Labels of ``t`` that the other template does not print (its table-2 columns and rows, its table-3 rows)."""
+    t = templates()[fid]
     others = [o for o in templates().values() if o.id != t.id]
     mine = list(t.t2.rows) + [c for cols in t.t2.row_cols.values() for c in cols] + list(t.t3.rows)
     theirs = set()
@@ -117,7 +121,7 @@ def _exclusive_labels(t: Template) -> list[Label]:
         own = [v for v in (lab.label, *lab.variants) if for_match(v) not in theirs]
         if own and all(for_match(v) not in theirs for v in own):
             out[lab.label] = Label(lab.key, own[0], tuple(own))
-    return list(out.values())
+    return tuple(out.values())
 
 
 def _t3_sequence(t: Template) -> list[Label]:
