@@ -1,0 +1,57 @@
+"""Word .docx reports (python-docx): body paragraphs and tables in document order; tables as one row per
+line with merged cells expanded to the table's full width, as for HTML."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph
+
+from inference.document import Document, InputError
+from inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
+
+
+def table_grid(table: DocxTable) -> Grid:
+    """Cells on the full grid: python-docx repeats a merged cell in every slot it covers; those repeats
+    become None, leaving the text in the span's top-left slot."""
+    grid: Grid = []
+    above: list[object] = []
+    for row in table.rows:
+        cells = row.cells
+        out: list[Cell | None] = []
+        for j, cell in enumerate(cells):
+            tc = cell._tc
+            repeated = (j > 0 and cells[j - 1]._tc is tc) or (j < len(above) and above[j] is tc)
+            out.append(None if repeated else Cell("\n".join(p.text for p in cell.paragraphs)))
+        above = [c._tc for c in cells]
+        grid.append(out)
+    return grid
+
+
+def read_docx(path: str | Path, data: bytes | None = None) -> Document:
+    """A .docx as a Document (no pages, no boxes: Word has no fixed layout)."""
+    path = Path(path)
+    try:
+        document = docx.Document(io.BytesIO(data) if data is not None else str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(str(path), "read-docx", f"not a readable .docx file ({exc})") from None
+    builder = TextBuilder(str(path), "docx")
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            for line in block.text.split("\n"):
+                text = clean_cell(line)
+                if text:
+                    builder.end_line()
+                    builder.add(text)
+                    builder.add("\n")
+        elif isinstance(block, DocxTable):
+            builder.table(table_grid(block))
+    doc = builder.build()
+    if not doc.text.strip():
+        raise InputError(str(path), "read-docx", "the document has no text")
+    return doc
