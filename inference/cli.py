@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console()
+console = Console(width=max(Console().width, 110))  # the summary table needs the room, also when piped
 
 
 class TaggerName(StrEnum):
