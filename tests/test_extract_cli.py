@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -88,8 +89,10 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
-def test_schema_command_prints_the_contract():
+def test_schema_command_prints_the_published_contract():
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert set(schema["required"]) >= {"source", "format", "cells", "violations", "garbled", "warnings"}
+    published = Path(__file__).resolve().parents[1] / "inference" / "extraction.schema.json"
+    assert json.loads(published.read_text(encoding="utf-8")) == schema, "run: govreport schema > " + str(published)

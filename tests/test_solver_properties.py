@@ -63,14 +63,15 @@ def damaged_report(draw: st.DrawFn):
     chosen = draw(st.lists(st.sampled_from(rows), min_size=1, max_size=3, unique=True))
     damage = {}
     for row in chosen:
-        kind = "drop" if layout == "tabs" else draw(st.sampled_from(["drop", "duplicate"]))
+        kind = draw(st.sampled_from(["drop", "shift"] if layout == "tabs" else ["drop", "duplicate"]))
         damage[row] = (kind, draw(st.integers(0, 6)))
     return t, cells, layout, damage
 
 
 def render(t: Template, cells: dict[str, int], layout: str, damage: dict) -> tuple[str, list[Span]]:
     """The report as text plus the spans a perfect tagger would give. In the tab layout a dropped figure
-    leaves an empty field (the position shows); one cell per line, a lost figure leaves no trace."""
+    leaves an empty field (the position shows) and a shifted row has an extra empty field; one cell per line,
+    a lost figure leaves no trace."""
     parts: list[str] = []
     spans: list[Span] = []
 
@@ -89,6 +90,8 @@ def render(t: Template, cells: dict[str, int], layout: str, damage: dict) -> tup
             figures[at] = None
         elif kind == "duplicate":
             figures.insert(at, figures[at])
+        elif kind == "shift":  # an empty field pushes the rest of the row one column to the right
+            figures.insert(at, None)
         put(row.label.replace(" ", ""), "ROW")
         for fig in figures:
             if fig is None:
@@ -114,6 +117,8 @@ def oracle(t: Template, cells: dict[str, int], layout: str, damage: dict) -> dic
     """Determined value of every table 3/4 cell (None: the text and rules leave it open)."""
     options: dict[str, list[dict[str, int | None]]] = {}
     for row, (kind, at) in damage.items():
+        if kind == "shift":  # every figure is still there, in order
+            continue
         keys = t.t3.cells(row)
         true = [cells[k] for k in keys]
         readings = []
