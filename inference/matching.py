@@ -12,6 +12,8 @@ from inference.templates import Label
 
 THRESHOLD = 0.8
 SPECIFICITY = 1e-4
+# A piece of a label this long (normalised characters) identifies it as well as the whole label does.
+DISTINCTIVE = 8
 
 
 @cache
@@ -21,12 +23,14 @@ def _variants(label: Label) -> tuple[str, ...]:
 
 def similarity(fragment: str, variant: str) -> float:
     """How well a normalised fragment shows a normalised variant: a fragment that contains the variant
-    scores its fuzzy containment; a shorter fragment (a wrapped piece) is scaled by how much it covers."""
+    scores its fuzzy containment; a shorter fragment (a wrapped piece) is scaled by how much of the variant
+    it covers, counting ``DISTINCTIVE`` characters as full cover."""
     if not fragment or not variant:
         return 0.0
     if len(fragment) >= len(variant):
         return fuzz.partial_ratio(variant, fragment) / 100
-    return fuzz.partial_ratio(fragment, variant) / 100 * len(fragment) / len(variant)
+    cover = min(1.0, len(fragment) / min(len(variant), DISTINCTIVE))
+    return fuzz.partial_ratio(fragment, variant) / 100 * cover
 
 
 @lru_cache(maxsize=65536)

@@ -138,7 +138,7 @@ def _zone_labels(t: Template, table: str) -> list[Label]:
         return list(t.t2.rows)
     if table == "t3":
         return list(t.t3.rows)
-    return list(t.t4.rows) + list(t.t4.cols)
+    return list(t.t4.rows)  # its column labels (总计, 其他结果) also head table 3
 
 
 def _zones(text: str, sections: list[Section], spans: list[Span], t: Template) -> dict[str, tuple[int, int]]:

@@ -21,6 +21,7 @@ from inference.templates import Label, header_words, templates
 _FIELD_SEP = re.compile(r"\t|\||\u3000{1,}| {2,}")
 _CAPTION = re.compile(r"第[一二三四五六七八九十]+条第\s*[（(]\s*[一二三四五六七八九十]+\s*[)）]\s*项")
 _NUMBER_TAIL = re.compile(r"(?<![\w.])-?\d[\d,，]*(?:\.\d+)?$|^-?\d[\d,，]*(?:\.\d+)?$")
+_PAGE_NUMBER = re.compile(r"^(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?)$")
 _SEC_LEAD = re.compile(r"^[一二三四五六][、.．,，\s]")
 _SUB = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+是|\d+[.、．])")
 _TITLE_WORDS = ("年度报告", "工作报告")
@@ -124,6 +125,8 @@ class RulesTagger:
         out: list[Span] = []
         for fs, fe in _fields(text[start:end], start):
             field = text[fs:fe]
+            if _PAGE_NUMBER.match(field):
+                continue
             if not has_cjk(field):
                 out += _numbers(text, fs, fe)
                 continue
