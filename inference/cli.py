@@ -44,48 +44,82 @@ def extract(
     model_dir: Annotated[
         Path | None, typer.Option(help="Model checkpoint folder (default: the bundled one).")
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each loading the tagger once (OCR-heavy batches).")
+    ] = 1,
+    force: Annotated[
+        bool, typer.Option(help="Redo files whose output is newer than the input (default: skip them).")
+    ] = False,
+    csv: Annotated[
+        Path | None, typer.Option(help="Also write one row per report, one column per cell key, as CSV.")
+    ] = None,
+    parquet: Annotated[Path | None, typer.Option(help="The same table as --csv, as Parquet.")] = None,
+    html: Annotated[
+        bool, typer.Option(help="Also write OUT/<stem>.html: tagged text and rebuilt tables, issues highlighted.")
+    ] = False,
 ) -> None:
     """Extract the tables of each report into OUT/<stem>.json and print a summary.
 
-    Exits 0 when every input was processed, 1 when any failed (see OUT/errors.jsonl).
+    Resumable: a file whose output is newer than itself is skipped unless --force. Exits 0 when every
+    input was processed, 1 when any failed (see OUT/errors.jsonl).
     """
-    from inference.batch import collect_inputs, run_batch
-    from inference.pipeline import Extractor
-    from inference.taggers import get_tagger
+    from inference.batch import collect_inputs, extractor_factory, output_path, run_batch
+    from inference.exports import write_table
 
     files = collect_inputs(inputs)
     if not files:
         console.print("[red]no input files found[/red]")
         raise typer.Exit(1)
-    extractor = Extractor(get_tagger(tagger.value, model_dir=model_dir))
+    make_extractor = extractor_factory(tagger.value, model_dir)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("extracting", total=len(files))
-        result = run_batch(files, out, extractor, on_file=lambda _: progress.advance(task))
-    table = Table(title=f"govreport extract: {len(result.done)} done, {len(result.failed)} failed")
-    table.add_column("report", overflow="fold")
-    for col in ("format", "year", "cells", "inferred", "missing", "violations", "warnings"):
-        table.add_column(col, justify="right")
-    for path, e in result.done:
-        status = [c.status for c in e.cells.values()]
-        table.add_row(
-            path.name,
-            e.format or "-",
-            str(e.year or "-"),
-            str(sum(c.value is not None for c in e.cells.values())),
-            str(status.count("inferred")),
-            str(status.count("missing")),
-            str(len(e.violations)),
-            str(len(e.warnings)),
+        task = progress.add_task("extracting", total=len(files), rate="")
+
+        def advance(_: Path) -> None:
+            progress.advance(task)
+            speed = progress.tasks[task].speed
+            progress.update(task, rate=f"{speed:.2f} files/s" if speed else "")
+
+        result = run_batch(
+            files, out, None, advance, workers=workers, make_extractor=make_extractor, force=force, html=html
         )
-    console.print(table)
-    for f in result.failed:
+    if len(result.done) <= 50:
+        table = Table(title=f"govreport extract: {len(result.done)} done, {len(result.failed)} failed")
+        table.add_column("report", overflow="fold")
+        for col in ("format", "year", "cells", "inferred", "missing", "violations", "warnings"):
+            table.add_column(col, justify="right")
+        for path, e in result.done:
+            status = [c.status for c in e.cells.values()]
+            table.add_row(
+                path.name,
+                e.format or "-",
+                str(e.year or "-"),
+                str(sum(c.value is not None for c in e.cells.values())),
+                str(status.count("inferred")),
+                str(status.count("missing")),
+                str(len(e.violations)),
+                str(len(e.warnings)),
+            )
+        console.print(table)
+    for f in result.failed[:50]:
         console.print(f"[red]failed[/red] {f.file}: {f.stage}: {f.reason}")
+    confidence = result.mean_confidence
+    console.print(
+        f"done {len(result.done)}, skipped {len(result.skipped)} (up to date), failed {len(result.failed)}; "
+        f"reports with violations {result.with_violations}; mean confidence "
+        + (f"{confidence:.3f}" if confidence is not None else "-")
+    )
+    outputs = [output_path(out, p) for p in files if output_path(out, p).exists()]
+    for target in (csv, parquet):
+        if target:
+            write_table(outputs, target)
+            console.print(f"{len(outputs)} reports tabulated in [bold]{target}[/bold]")
     console.print(
         f"JSON written to [bold]{out}[/bold]"
         + (f"; errors in {out / 'errors.jsonl'}" if result.failed else "")

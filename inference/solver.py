@@ -12,6 +12,7 @@ value (``observed`` when a figure stands there, ``inferred`` when the rules deri
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -148,7 +149,7 @@ def _choose(
         return chosen, [{0} for _ in cand_lists]
     parts = [_contributions(cand_lists[i], rules) for i in damaged]
     sizes = [len(cand_lists[i]) for i in damaged]
-    if int(np.prod(sizes)) > MAX_GRID:
+    if math.prod(sizes) > MAX_GRID:  # Python ints: np.prod wraps around past 2**63 with many rows
         return _choose_greedy(cand_lists, damaged, parts, const, const_unknown)
     residual = const.copy()
     unknown = const_unknown.copy()

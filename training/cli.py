@@ -2,8 +2,54 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+
+    @app.command()
+    def synth(
+        n: Annotated[int, typer.Option("--n", help="Number of reports to generate.")] = 1000,
+        seed: Annotated[int, typer.Option(help="Corpus seed: the same seed gives the same corpus.")] = 0,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (dataset/, text/, gold/, meta.jsonl).")] = Path("data/synth"),
+        layout: Annotated[
+            list[str] | None, typer.Option(help="Layout families to draw from (repeatable; default: all available).")
+        ] = None,
+    ) -> None:
+        """Generate a synthetic corpus of reports with character labels and gold (configs/synth.yaml)."""
+        from training.synth import write_corpus
+        from training.synth.layouts import available
+
+        unknown = sorted(set(layout or []) - available())
+        if unknown:
+            raise typer.BadParameter(f"unknown or unavailable layout(s) {unknown}; available: {sorted(available())}")
+        path = write_corpus(out, n, seed, layout)
+        typer.echo(f"wrote {n} reports to {path} (dataset/, text/, gold/, meta.jsonl)")
+
+    @app.command()
+    def train(
+        config: Annotated[Path, typer.Option(help="Training recipe (YAML).")] = Path("configs/train.yaml"),
+        init_from: Annotated[
+            str | None, typer.Option(help="Local dir or hub name of a pretrained encoder with its own tokenizer.")
+        ] = None,
+        data: Annotated[
+            list[Path] | None, typer.Option(help="Corpus dir written by `govreport synth` (repeatable).")
+        ] = None,
+        annotations: Annotated[
+            Path | None, typer.Option(help="Real annotations saved as a dataset with text and tags.")
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option(help="Run dir for checkpoints and log; the model goes to OUTPUT/model.")
+        ] = None,
+    ) -> None:
+        """Train the tagger (resumes from the run dir's last checkpoint) and export the fp16 model."""
+        from training.train import train as run_training
+
+        if not config.is_file():
+            raise typer.BadParameter(f"{config}: no such config file")
+        out = run_training(config, init_from=init_from, data_dirs=data, annotations_dir=annotations, output_dir=output)
+        typer.echo(f"model written to {out} (metrics.json beside it)")

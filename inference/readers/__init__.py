@@ -21,7 +21,6 @@ _KIND_OF_SUFFIX = {
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image", ".bmp": "image",
     ".txt": "text", ".text": "text", ".csv": "text", ".md": "text",
 }
-SUFFIXES = frozenset(_KIND_OF_SUFFIX)
 
 
 def sniff(data: bytes, suffix: str) -> str:

@@ -81,19 +81,16 @@ class TextBuilder:
         self._parts.append(text)
         self._len += len(text)
 
-    def newline(self) -> None:
-        """End the current line (never emits an empty line twice in a row)."""
-        if self._parts and not self._ends_with("\n\n"):
-            self.add("\n")
-
     def end_line(self) -> None:
         """End the current line if something is on it."""
-        if self._parts and not self._ends_with("\n"):
+        if self._parts and not self._parts[-1].endswith("\n"):
             self.add("\n")
 
-    def _ends_with(self, suffix: str) -> bool:
-        tail = "".join(self._parts[-len(suffix) :])
-        return tail.endswith(suffix)
+    def line(self, text: str) -> None:
+        """A whole line (inputs without pages: HTML, DOCX)."""
+        if text:
+            self.end_line()
+            self.add(text + "\n")
 
     def table(self, grid: Grid) -> None:
         """A table as one line per row, cells tab-separated, covered span positions left empty."""

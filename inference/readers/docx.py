@@ -44,11 +44,7 @@ def read_docx(path: str | Path, data: bytes | None = None) -> Document:
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
             for line in block.text.split("\n"):
-                text = clean_cell(line)
-                if text:
-                    builder.end_line()
-                    builder.add(text)
-                    builder.add("\n")
+                builder.line(clean_cell(line))
         elif isinstance(block, DocxTable):
             builder.table(table_grid(block))
     doc = builder.build()

@@ -16,10 +16,11 @@ from inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
 from inference.readers.text import decode_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
-_BLOCKS = frozenset(
-    "address article blockquote center dd div dl dt fieldset figcaption figure h1 h2 h3 h4 h5 h6 hr li "
-    "main ol p pre section tbody thead tfoot tr ul caption title body html".split()
-)
+_BLOCKS = frozenset({
+    "address", "article", "blockquote", "body", "caption", "center", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "html", "li", "main", "ol", "p", "pre",
+    "section", "tbody", "tfoot", "thead", "title", "tr", "ul",
+})
 
 
 def decode_html(data: bytes, path: str) -> str:
@@ -98,20 +99,16 @@ class _Walker:
         self.line: list[str] = []
 
     def flush(self) -> None:
-        text = clean_cell(" ".join(self.line))
+        text = clean_cell(" ".join("".join(self.line).split()))
         self.line = []
-        if text:
-            self.builder.end_line()
-            self.builder.add(text)
-            self.builder.add("\n")
+        self.builder.line(text)
 
     def walk(self, node: Tag) -> None:
         for child in node.children:
             if isinstance(child, Comment | Doctype | ProcessingInstruction):
                 continue
             if isinstance(child, NavigableString):
-                if child.strip():
-                    self.line.append(" ".join(child.split()))
+                self.line.append(str(child))  # whitespace collapses at the line's end, as a browser does
                 continue
             if not isinstance(child, Tag):
                 continue

@@ -7,6 +7,7 @@ layout thresholds and the boxes mean the same as for PDF text layers.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import statistics
 from functools import cache
@@ -33,6 +34,7 @@ def engine() -> Any:
     threads = int(os.environ.get("GOVREPORT_OCR_THREADS", cfg["threads"])) or -1
     return RapidOCR(params={
         "Global.use_cls": cfg["use_cls"],
+        "Global.max_side_len": cfg["max_side_len"],
         "Global.log_level": "warning",
         "EngineConfig.onnxruntime.intra_op_num_threads": threads,
     })
@@ -84,7 +86,7 @@ def _split_across_columns(words: list[Word], tables: list[Any]) -> list[Word]:
             continue
         step = (word.bbox[2] - word.bbox[0]) / len(word.text)
         bounds = [word.bbox[0], *cuts, word.bbox[2]]
-        for left, right in zip(bounds, bounds[1:], strict=False):
+        for left, right in itertools.pairwise(bounds):
             chars = [c for i, c in enumerate(word.text) if left <= word.bbox[0] + (i + 0.5) * step < right]
             if "".join(chars).strip():
                 out.append(Word("".join(chars).strip(), (left, word.bbox[1], right, word.bbox[3])))

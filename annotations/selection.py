@@ -1,0 +1,144 @@
+"""Which reports to annotate first: those whose annotation would teach the model the most.
+
+Signals per report: the tagger's uncertainty (character tag entropy, where the tagger gives
+probabilities), and the product's own doubts from the extraction — broken arithmetic rules,
+low-confidence cells and ``conflict`` cells. Each signal is scaled to [0, 1] over the pool and
+weighted (configs/annotate.yaml). Diversity: reports are clustered on character n-grams and the
+ranking takes the best remaining report of each cluster in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from configs import load
+from inference.pipeline import build_extraction
+from inference.schema import Extraction
+from inference.spans import Span
+from inference.taggers.base import Tagger
+
+SIGNALS = ("uncertainty", "broken_rules", "low_confidence", "conflict")
+
+
+@dataclass
+class Analysis:
+    """One report as the current model sees it: spans, optional tag probabilities, extraction."""
+
+    doc: str
+    text: str
+    spans: list[Span]
+    extraction: Extraction
+    probs: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A report's place in the annotation order; ``signals`` are the raw (unscaled) values."""
+
+    doc: str
+    rank: int
+    score: float
+    cluster: int
+    signals: dict[str, float]
+
+    def task_data(self) -> dict[str, float | int]:
+        """The ``al_*`` fields stored in task data (sortable columns in Label Studio's Data Manager)."""
+        parts = {f"al_{k}": v for k, v in self.signals.items()}
+        return {"al_rank": self.rank, "al_score": self.score, "al_cluster": self.cluster, **parts}
+
+
+def analyse(
+    docs: Sequence[tuple[str, str]], tagger: Tagger, on_report: Callable[[], None] | None = None
+) -> list[Analysis]:
+    """Tag (with probabilities when the tagger has ``tag_with_probs``) and extract each ``(doc, text)``."""
+    out = []
+    with_probs = hasattr(tagger, "tag_with_probs")
+    for doc, text in docs:
+        if with_probs:
+            spans, probs = tagger.tag_with_probs(text)  # type: ignore[attr-defined]
+        else:
+            spans, probs = tagger.tag(text), None
+        out.append(Analysis(doc, text, spans, build_extraction(doc, text, spans), probs))
+        if on_report:
+            on_report()
+    return out
+
+
+def uncertainty(a: Analysis, top_fraction: float) -> float:
+    """Mean normalised entropy of the most uncertain ``top_fraction`` of characters.
+
+    A report is mostly easy prose; averaging over every character would drown the table cells the
+    model hesitates on. Without probabilities, fall back to the spans' own scores.
+    """
+    if a.probs is None or len(a.probs) == 0:
+        return float(np.mean([1.0 - s.score for s in a.spans])) if a.spans else 0.0
+    p = np.clip(a.probs, 1e-12, 1.0)
+    entropy = -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
+    k = max(1, int(len(entropy) * top_fraction))
+    return float(np.sort(entropy)[-k:].mean())
+
+
+def signals(a: Analysis, cfg: dict) -> dict[str, float]:
+    """Raw signal values of one report (see module doc)."""
+    cells = a.extraction.cells.values()
+    threshold = float(cfg["low_confidence_below"])
+    return {
+        "uncertainty": uncertainty(a, float(cfg["uncertainty_top_fraction"])),
+        "broken_rules": float(len(a.extraction.violations)),
+        "low_confidence": float(sum(c.status != "missing" and c.confidence < threshold for c in cells)),
+        "conflict": float(sum(c.status == "conflict" for c in cells)),
+    }
+
+
+def clusters(texts: Sequence[str], cfg: dict) -> np.ndarray:
+    """Cluster id per report from character n-gram TF-IDF (tabs and newlines carry the layout)."""
+    k = min(int(cfg["clusters"]), len(texts))
+    if k < 2:
+        return np.zeros(len(texts), dtype=int)
+    vec = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=tuple(cfg["ngram_range"]),
+        max_features=int(cfg["max_features"]),
+        lowercase=False,
+    )
+    x = vec.fit_transform(texts)
+    return KMeans(n_clusters=k, n_init=3, random_state=int(cfg["seed"])).fit_predict(x)
+
+
+def rank(analyses: Sequence[Analysis], cfg: dict | None = None) -> list[Ranked]:
+    """All reports in annotation order (best first), with scores and clusters."""
+    cfg = cfg or load("annotate")["selection"]
+    if not analyses:
+        return []
+    raw = [signals(a, cfg) for a in analyses]
+    weights = cfg["weights"]
+    score = np.zeros(len(analyses))
+    for name in SIGNALS:
+        values = np.array([r[name] for r in raw])
+        top = values.max()
+        if top > 0:
+            score += float(weights[name]) * values / top
+    groups = clusters([a.text for a in analyses], cfg)
+    queues = {g: sorted(np.flatnonzero(groups == g), key=lambda i: -score[i]) for g in np.unique(groups)}
+    order: list[int] = []
+    while queues:
+        # One report per cluster per round; clusters with the most promising head go first.
+        for g in sorted(queues, key=lambda g: -score[queues[g][0]]):
+            order.append(queues[g].pop(0))
+            if not queues[g]:
+                del queues[g]
+    return [
+        Ranked(
+            analyses[i].doc,
+            r,
+            round(float(score[i]), 4),
+            int(groups[i]),
+            {k: round(v, 4) for k, v in raw[i].items()},
+        )
+        for r, i in enumerate(order)
+    ]
