@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The trained tagger when its checkpoint is bundled, else the rules baseline.
 TAGGER ?= $(if $(wildcard models/tagger/config.json),model,rules)
 
-.PHONY: setup run test test-fast lint bench labelstudio clean
+.PHONY: setup run test test-fast lint bench labelstudio fonts synth-test clean
 
 $(BIN)/govreport: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,7 +23,13 @@ run: setup
 labelstudio: setup
 	@if [ -f annotations/install_labelstudio.sh ]; then bash annotations/install_labelstudio.sh; fi
 
-test: setup labelstudio
+# A CJK font for drawing synthetic report pages (the OCR family of the synthetic corpus); root only, optional.
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 \
+	    || echo "fonts-wqy-microhei not installed: the synthetic OCR family is skipped"; fi; fi
+
+test: setup labelstudio fonts
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: setup
@@ -34,6 +40,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/postprocess_speed.py
+
+# Held-out synthetic test set (600 docs + 8 OCR docs, seed 20261121) and the rules-baseline yardstick table.
+synth-test: setup
+	rm -rf data/synth_test
+	$(BIN)/python benchmarks/synth_yardstick.py --n 600 --ocr-n 8 --seed 20261121 --tagger rules --out data/synth_test
 
 clean:
 	rm -rf out build *.egg-info

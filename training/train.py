@@ -7,6 +7,7 @@ whole held-out documents through the same sliding-window inference the product u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -125,6 +126,15 @@ def evaluate_documents(
     return out
 
 
+def data_fingerprint(ds: Dataset) -> str:
+    """sha256 over the documents' texts and tags: the data version the model card cites."""
+    digest = hashlib.sha256()
+    for text, tags in zip(ds["text"], ds["tags"], strict=True):
+        digest.update(text.encode("utf-8"))
+        digest.update(bytes(tags))
+    return digest.hexdigest()
+
+
 class JsonlLog(TrainerCallback):
     """Appends every Trainer log record (loss, learning rate, eval metrics) to a JSON-lines file."""
 
@@ -199,7 +209,8 @@ def train(
     infer = load("model")["windows"]
     metrics = evaluate_documents(model, tokenizer, eval_docs, infer["max_length"], infer["stride"])
     metrics["train"] = {"documents": len(train_docs), "windows": len(train_ds), "config": cfg,
-                        "init_from": str(init_from) if init_from else None}
+                        "init_from": str(init_from) if init_from else None,
+                        "data_sha256": data_fingerprint(train_docs), "eval_sha256": data_fingerprint(eval_docs)}
     (run_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     save_model(model, tokenizer, export_dir)
     (export_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")

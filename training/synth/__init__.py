@@ -4,20 +4,25 @@ labels and gold that are correct by construction (see training/DATA.md)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from training.synth.generate import Rendered, generate
+
+if TYPE_CHECKING:
+    from datasets import Dataset, Features
 
 __all__ = ["Rendered", "build_dataset", "generate", "iter_docs", "write_corpus", "write_docs"]
 
 
-def iter_docs(n: int, seed: int, layouts: list[str] | None = None):
+def iter_docs(n: int, seed: int, layouts: list[str] | None = None) -> Iterator[Rendered]:
     """Documents 0..n-1 of the corpus with ``seed``."""
     for i in range(n):
         yield generate(seed, i, layouts)
 
 
-def _features():
+def _features() -> Features:
     from datasets import ClassLabel, Features, Sequence, Value
 
     from inference.spans import bio_tags
@@ -27,7 +32,7 @@ def _features():
                      "noise": Sequence(Value("string")), "format": Value("string"), "year": Value("int32")})
 
 
-def _dataset(docs: list[Rendered]):
+def _dataset(docs: list[Rendered]) -> Dataset:
     from datasets import Dataset
 
     from inference.spans import bio_tags
@@ -40,7 +45,7 @@ def _dataset(docs: list[Rendered]):
     return Dataset.from_dict(cols, features=_features())
 
 
-def build_dataset(n: int, seed: int, layouts: list[str] | None = None):
+def build_dataset(n: int, seed: int, layouts: list[str] | None = None) -> Dataset:
     """A ``datasets.Dataset`` of ``n`` generated reports (one BIO tag per character of ``text``)."""
     return _dataset(list(iter_docs(n, seed, layouts)))
 

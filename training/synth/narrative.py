@@ -4,6 +4,7 @@ variants, sub-headings in the styles real reports use, and the prose with figure
 from __future__ import annotations
 
 import random
+import re
 
 from configs import load
 from training.synth.model import Block, Piece
@@ -36,7 +37,15 @@ def _sub_marker(style: str, i: int) -> str:
             "arabic_dun": f"{i + 1}、", "yishi": f"{n}是"}[style]
 
 
+_ENUM_LEAD = re.compile(r"(?:[一二三四五六七八九十]+是|\d+[.、])")
+
+
 def _para(text: str) -> Block:
+    """A paragraph; one that opens with an enumerator (一是…, 1.…) has that clause as a SUB heading when it
+    ends within 40 characters, the convention the rules tagger and the post-processor share."""
+    stop = text.find("。")
+    if _ENUM_LEAD.match(text) and 0 < stop <= 40:
+        return Block("para", [Piece(text[:stop], "SUB"), Piece(text[stop:])])
     return Block("para", [Piece(text)])
 
 

@@ -80,11 +80,12 @@ def main() -> None:
     print(_md("spans per document", {"seeds (rules tagger)": span_counts(seed_rules),
                                      "synthetic (rules tagger)": span_counts(synth_rules),
                                      "synthetic (generator labels)": span_counts(synth_gen)}))
+    print()
     for layout in TEXT_LAYOUTS:
         sub = [d.text for d in docs if d.layout == layout]
         if len(sub) > 1:
             s = text_stats(sub)
-            print(f"{layout}: {len(sub)} docs, line len median {s['line len median']:.0f}, "
+            print(f"* {layout}: {len(sub)} docs, line len median {s['line len median']:.0f}, "
                   f"digits {s['digits %']:.1f}%, chars/doc {s['chars/doc']:.0f}")
 
 

@@ -57,6 +57,7 @@ class Style:
     fig_w: int  # width of a figure column
     vertical_group: bool  # 三、本年度办理结果 spread one character per line
     fig_above: float  # share of rows whose figures stand on a line above their label (tall merged rows)
+    column_block: bool  # reading order: a run of rows printed column by column (labels, then each column)
     footer: str  # "- {n} -" …
     formfeed: bool
     reading: bool  # collapse to single spaces (reading order) instead of aligned columns
@@ -67,7 +68,7 @@ def style_for(rng: random.Random, reading: bool) -> Style:
         margin=0 if reading else rng.choice([0, 4, 8, 10]), width=rng.choice([52, 56, 60, 66]),
         page_len=rng.randint(30, 48), head_chunk=rng.choice([1, 2, 2]) if reading else rng.choice([2, 2, 3, 4]),
         fig_w=rng.choice([5, 6, 8]), vertical_group=rng.random() < 0.7,
-        fig_above=rng.choice([0.0, 0.0, 0.15, 0.3]),
+        fig_above=rng.choice([0.0, 0.0, 0.15, 0.3]), column_block=reading and rng.random() < 0.3,
         footer=rng.choice(["- {n} -", "-{n}-", "— {n} —", "{n}"]), formfeed=rng.random() < 0.5, reading=reading,
     )
 
@@ -96,7 +97,12 @@ def render_line(line: Line, reading: bool) -> list[Piece]:
     out: list[Piece] = []
     cur = 0
     for x, cell in sorted(line, key=lambda item: item[0]):
-        gap = (1 if out else 0) if reading else max(x - cur, 1 if out else 0)
+        if reading:  # reading order: single spaces, no columns to keep
+            if out:
+                out.append(Piece(" "))
+            out += cell
+            continue
+        gap = max(x - cur, 1 if out else 0)
         if gap:
             out.append(Piece(" " * gap))
         out += cell
@@ -149,7 +155,13 @@ def _t3(canvas: Canvas, table: Table, st: Style, rng: random.Random) -> None:
     data = [r for r in table.rows if r.kind == "data"]
     spans: dict[str, list[int]] = {}  # group / sub key -> [first line, last line]
     group_label: dict[str, Cell] = {}
-    for row in data:
+    leaves = [i for i, r in enumerate(data) if r.n_label == 3 and r.cells[2]]
+    block: set[int] = set()
+    if st.column_block and len(leaves) > 4:  # as in the 洪泽区 2023 text layer (ten rows column by column)
+        start = rng.randrange(len(leaves) - 3)
+        block = set(leaves[start : start + rng.randint(3, 10)])
+    held: list[list[Cell]] = []
+    for n, row in enumerate(data):
         top, sub, leaf = row.cells[:3] if row.n_label >= 3 else ([*row.cells[:row.n_label], [], [], []])[:3]
         figs = row.figures
         above = rng.random() < st.fig_above
@@ -166,8 +178,18 @@ def _t3(canvas: Canvas, table: Table, st: Style, rng: random.Random) -> None:
             group_label[row.group] = top
         mid = y if above else y + (h - 1) // 2 if rng.random() < 0.7 else y
         h += above
-        for i, cell in enumerate(figs):
-            canvas.put(mid, fx[min(i, 6)] + (i - 6) * fw if i > 6 else fx[i], cell)
+        if n in block:
+            held.append(figs)
+        else:
+            for i, cell in enumerate(figs):
+                canvas.put(mid, fx[min(i, 6)] + (i - 6) * fw if i > 6 else fx[i], cell)
+        if held and n + 1 not in block:  # end of the block: one line per column
+            for c in range(max(len(f) for f in held)):
+                for k, f in enumerate(held):
+                    if c < len(f):
+                        canvas.put(y + h, fx[0] + k, f[c])
+                h += 1
+            held = []
         for key in (row.group, row.sub):
             if key:
                 spans.setdefault(key, [y, y + h - 1])[1] = y + h - 1

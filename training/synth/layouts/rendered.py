@@ -61,11 +61,11 @@ def _docx_bytes(doc: SynthDoc) -> bytes:
     d = docx.Document()
     for b in doc.blocks:
         if isinstance(b, Table):
-            ncol = max(len(r.cells) for r in b.rows)
-            t = d.add_table(rows=len(b.rows), cols=ncol)
-            for i, row in enumerate(b.rows):
+            t = d.add_table(rows=0, cols=max(len(r.cells) for r in b.rows))
+            for row in b.rows:
+                cells = t.add_row().cells  # one lookup per row: t.cell(i, j) rescans the table each time
                 for j, cell in enumerate(row.cells):
-                    t.cell(i, j).text = _cell_text(cell)
+                    cells[j].text = _cell_text(cell)
         else:
             d.add_paragraph("".join(p.text for p in b.pieces))
     buf = io.BytesIO()
