@@ -1,8 +1,8 @@
 """Which reports to annotate first: those whose annotation would teach the model the most.
 
 Signals per report: the tagger's uncertainty (character tag entropy, where the tagger gives
-probabilities), and the product's own doubts from the extraction — broken arithmetic rules,
-low-confidence cells and ``conflict`` cells. Each signal is scaled to [0, 1] over the pool and
+probabilities), and the product's own doubts from the extraction — broken arithmetic rules that the
+printed figures may not explain, low-confidence cells and ``conflict`` cells. Each signal is scaled to [0, 1] over the pool and
 weighted (configs/annotate.yaml). Diversity: reports are clustered on character n-grams and the
 ranking takes the best remaining report of each cluster in turn.
 """
@@ -83,13 +83,27 @@ def uncertainty(a: Analysis, top_fraction: float) -> float:
     return float(np.sort(entropy)[-k:].mean())
 
 
+def unexplained_violations(extraction: Extraction, threshold: float) -> int:
+    """Broken rules the printed figures may not explain: some cell in the rule was not read with confidence.
+
+    A rule broken by figures all read confidently is most likely the report's own error (data, not
+    something to teach the model); one that involves a doubtful, inferred or missing cell may be a misread.
+    """
+
+    def doubtful(key: str) -> bool:
+        cell = extraction.cells.get(key)
+        return cell is None or cell.status != "observed" or cell.confidence < threshold
+
+    return sum(any(doubtful(k) for k in v.cells) for v in extraction.violations)
+
+
 def signals(a: Analysis, cfg: dict) -> dict[str, float]:
     """Raw signal values of one report (see module doc)."""
     cells = a.extraction.cells.values()
     threshold = float(cfg["low_confidence_below"])
     return {
         "uncertainty": uncertainty(a, float(cfg["uncertainty_top_fraction"])),
-        "broken_rules": float(len(a.extraction.violations)),
+        "broken_rules": float(unexplained_violations(a.extraction, threshold)),
         "low_confidence": float(sum(c.status != "missing" and c.confidence < threshold for c in cells)),
         "conflict": float(sum(c.status == "conflict" for c in cells)),
     }

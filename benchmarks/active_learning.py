@@ -20,6 +20,7 @@ import logging
 import random
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     test = [generate(args.test_seed, i) for i in range(args.test)]
     eval_dir = corpus(test[:2], work / "eval")  # train() logs metrics on it; the score is cell F1 below
     curves: dict[str, dict[int, list[float]]] = {"random": {}, "uncertainty+rules": {}}
+    picks: dict[str, list[dict[str, Any]]] = {name: [] for name in curves}
     start = random.Random(0).sample(pool_all, args.start)
     weak = train(
         recipe(work / "weak.yaml", 0, args.weak_steps, eval_dir),
@@ -125,6 +127,17 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 chosen = pick(strategy, model, pool, args.batch, srng)
                 pool = [d for d in pool if d not in chosen]
                 labelled += chosen
+                picks[strategy] += [
+                    {
+                        "seed": seed,
+                        "round": r,
+                        "id": d.id,
+                        "layout": d.layout,
+                        "noise": d.noise,
+                        "chars": len(d.text),
+                    }
+                    for d in chosen
+                ]
                 tag = f"{strategy.replace('+', '_')}-s{seed}-r{r}"
                 model = train(
                     recipe(work / f"{tag}.yaml", seed, args.steps, eval_dir),
@@ -137,14 +150,17 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 logging.info(
                     "%s seed %d round %d: +%d reports, cell F1 %.3f", strategy, seed, r, r * args.batch, f1
                 )
-                write(result(args, curves), time.monotonic() - t0)
-    return result(args, curves)
+                write(result(args, curves, picks), time.monotonic() - t0)
+    return result(args, curves, picks)
 
 
-def result(args: argparse.Namespace, curves: dict[str, dict[int, list[float]]]) -> dict[str, Any]:
+def result(
+    args: argparse.Namespace, curves: dict[str, dict[int, list[float]]], picks: dict
+) -> dict[str, Any]:
     return {
         "settings": vars(args),
         "curves": {s: {str(n): v for n, v in c.items()} for s, c in curves.items()},
+        "picks": picks,
     }
 
 
@@ -214,6 +230,25 @@ def write(result: dict[str, Any], elapsed: float) -> None:
         target = float(np.mean(curves["random"][x]))
         n = needed(curves["uncertainty+rules"], target)
         lines.append(f"| {x} | {target:.3f} | {'—' if n is None else n} |")
+    if result.get("picks"):
+        lines += [
+            "",
+            "What each strategy picked (all seeds and rounds):",
+            "",
+            "| strategy | reports | mean length (chars) | layouts | with noise |",
+            "|---|---:|---:|---|---:|",
+        ]
+        pool = [generate(s["pool_seed"], i) for i in range(s["pool"])]
+        every = [{"layout": d.layout, "noise": d.noise, "chars": len(d.text)} for d in pool]
+        for name, picked in [*result["picks"].items(), ("(whole pool)", every)]:
+            layouts = Counter(p["layout"] for p in picked)
+            noisy = sum(bool(p["noise"]) for p in picked)
+            mean_len = np.mean([p["chars"] for p in picked]) if picked else 0
+            lines.append(
+                f"| {name} | {len(picked)} | {mean_len:.0f} | "
+                + ", ".join(f"{k} {v}" for k, v in layouts.most_common())
+                + f" | {noisy} |"
+            )
     lines += ["", "![curves](active_learning.png)", ""]
     (RESULTS / "active_learning.md").write_text("\n".join(lines), encoding="utf-8")
 

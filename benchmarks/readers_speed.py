@@ -69,8 +69,13 @@ def _run_case(case: str, workers: int, tagger: str, inputs: Path, out: Path) -> 
     result = run_batch(files, out, make_extractor=make, workers=workers, force=True)
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN if workers > 1 else resource.RUSAGE_SELF)
-    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "done": len(result.done),
-            "failed": len(result.failed), "peak_rss_mb_per_worker": usage.ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "done": len(result.done),
+        "failed": len(result.failed),
+        "peak_rss_mb_per_worker": usage.ru_maxrss / 1024,
+    }
 
 
 def _f1(out: Path, suffix: str = "") -> float:
@@ -88,7 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tagger", default="rules")
     parser.add_argument("--cases", default="text,pdf,scan")
-    parser.add_argument("--one", nargs=4, metavar=("CASE", "WORKERS", "INPUTS", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--one", nargs=4, metavar=("CASE", "WORKERS", "INPUTS", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.one:
         case, workers, inputs, out = args.one
@@ -103,8 +110,22 @@ def main() -> None:
                 out = Path(tmp) / f"{case}_out_{workers}"
                 load = os.getloadavg()[0]
                 proc = subprocess.run(
-                    [sys.executable, __file__, "--tagger", args.tagger, "--one", case, str(workers), str(inputs),
-                     str(out)], capture_output=True, text=True, check=True, cwd=ROOT)
+                    [
+                        sys.executable,
+                        __file__,
+                        "--tagger",
+                        args.tagger,
+                        "--one",
+                        case,
+                        str(workers),
+                        str(inputs),
+                        str(out),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                )
                 run = json.loads(proc.stdout.strip().splitlines()[-1])
                 row = {"case": case, "workers": workers, "units": units, "load_before": round(load, 2), **run}
                 row["units_per_s"] = units / run["seconds"]
@@ -114,18 +135,24 @@ def main() -> None:
                     row["cell_f1"] = _f1(out, "_0" if case == "pdf" else "")
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs)",
-            "tagger": args.tagger, "python": platform.python_version()}
+    meta = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs)",
+        "tagger": args.tagger,
+        "python": platform.python_version(),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "readers_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2), "utf-8")
     unit = {"text": "report", "pdf": "page", "scan": "page"}
     lines = [
-        "# Batch throughput by input kind", "",
+        "# Batch throughput by input kind",
+        "",
         f"Machine: {meta['machine']}; tagger {args.tagger}; end-to-end batch (read, tag, rebuild, write JSON).",
         "Text: the 5 seed reports ×40. PDF: the 3 real text-layer PDFs ×4. Scan: the 3 PDFs rendered at 200 dpi "
-        "into image-only PDFs (RapidOCR). Cell F1 against the gold of the 3 real reports.", "",
+        "into image-only PDFs (RapidOCR). Cell F1 against the gold of the 3 real reports.",
+        "",
         "CPU s/unit is user+sys time of the worker process(es) per unit, start-up included: on an idle",
-        "machine 2 workers would need about half of it in wall time per unit.", "",
+        "machine 2 workers would need about half of it in wall time per unit.",
+        "",
         "| case | workers | units | seconds | units/s | s/unit | CPU s/unit | peak RSS/worker MB | cell F1 | "
         "load before |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -121,7 +121,11 @@ _worker_error: str | None = None
 def _init_worker(make_extractor: Callable[[], Extractor]) -> None:
     """Worker start: one thread per library (workers are the parallelism), the tagger loaded once."""
     global _worker, _worker_error
-    for var in ("GOVREPORT_OCR_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # read when the libraries load
+    for var in (
+        "GOVREPORT_OCR_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):  # read when the libraries load
         os.environ[var] = "1"
     try:
         _worker = make_extractor()
@@ -151,13 +155,28 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     result = BatchResult()
     todo = []
+    owner: dict[Path, Path] = {}
+    outputs = out_dir.resolve()
     for path in files:
-        if not force and is_current(path, out_dir, html):
+        inside_out = path.resolve().is_relative_to(outputs)  # OUT inside an input folder: not inputs
+        first = path if inside_out else owner.setdefault(output_path(out_dir, path), path)
+        if inside_out:
+            pass
+        elif first != path:  # two inputs with one stem would overwrite each other's output
+            result.failed.append(
+                Failure(
+                    str(path),
+                    "output",
+                    f"{first} already writes {output_path(out_dir, path)}; rename one of them",
+                )
+            )
+        elif not force and is_current(path, out_dir, html):
             result.skipped.append(path)
-            if on_file:
-                on_file(path)
         else:
             todo.append(path)
+            continue
+        if on_file:
+            on_file(path)
 
     def record(path: Path, outcome: Extraction | Failure) -> None:
         if isinstance(outcome, Failure):
@@ -167,16 +186,18 @@ def run_batch(
         if on_file:
             on_file(path)
 
-    if workers <= 1 or len(todo) <= 1:
+    if todo and (workers <= 1 or len(todo) <= 1):
         extractor = extractor or (make_extractor or _missing_extractor)()
         for path in todo:
             record(path, process_file(path, extractor, out_dir, html))
-    else:
+    elif todo:
         _run_parallel(todo, out_dir, html, workers, make_extractor or _missing_extractor, record)
     _add_cross_year_warnings(result, out_dir)
     errors = out_dir / "errors.jsonl"
     if result.failed:
-        write_atomic(errors, "".join(json.dumps(f.__dict__, ensure_ascii=False) + "\n" for f in result.failed))
+        write_atomic(
+            errors, "".join(json.dumps(f.__dict__, ensure_ascii=False) + "\n" for f in result.failed)
+        )
     else:
         errors.unlink(missing_ok=True)
     return result
@@ -210,7 +231,9 @@ def _run_parallel(
     pending = list(reversed(todo))
     while pending:
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker,
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
             initargs=(make_extractor,),
         ) as pool:
             running: dict[Future[Extraction | Failure], Path] = {}
@@ -229,8 +252,12 @@ def _run_parallel(
                             pending.append(path)
                             continue
                         broken = True
-                        outcome = Failure(str(path), "worker", "the worker process died while on this file "
-                                          "(out of memory or a crash in native code)")
+                        outcome = Failure(
+                            str(path),
+                            "worker",
+                            "the worker process died while on this file "
+                            "(out of memory or a crash in native code)",
+                        )
                     record(path, outcome)
             pending += running.values()  # in flight when a worker died: tried again in a new pool
 
@@ -241,7 +268,9 @@ def _add_cross_year_warnings(result: BatchResult, out_dir: Path) -> None:
     kept = []
     for path in result.skipped:
         try:
-            kept.append(Extraction.model_validate_json(output_path(out_dir, path).read_text(encoding="utf-8")))
+            kept.append(
+                Extraction.model_validate_json(output_path(out_dir, path).read_text(encoding="utf-8"))
+            )
         except (OSError, ValueError):
             continue
     extra = across_years([e for _, e in result.done] + kept)

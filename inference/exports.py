@@ -101,23 +101,28 @@ mark.NUM{background:#fff3b0;border-color:#c90}mark.NOTE{border-color:#777}mark.G
 
 
 def _table_html(table: Table, extraction: Extraction, broken: set[str], caption: str) -> str:
-    """One rebuilt table: rows × columns of the template, each cell coloured by its status."""
+    """One rebuilt table: rows × columns of the template, each cell coloured by its status. Table 2's
+    rows have columns of their own: each of its cells carries its column label."""
     rows = [r for r in table.rows if any(k in extraction.cells for k in table.cells(r.key))]
     if not rows:
         return ""
     out = [f"<h3>{html.escape(caption)}</h3><table>"]
-    cols = table.cols or next(iter(table.row_cols.values()), ())
     if table.cols:
-        out.append("<tr><th></th>" + "".join(f"<th>{html.escape(c.label)}</th>" for c in cols) + "</tr>")
+        out.append(
+            "<tr><th></th>" + "".join(f"<th>{html.escape(c.label)}</th>" for c in table.cols) + "</tr>"
+        )
     for row in rows:
         out.append(f"<tr><th>{html.escape(row.label)}</th>")
-        for key in table.cells(row.key):
+        for col in table.row_cols.get(row.key, table.cols):
+            key = f"{table.id}.{row.key}.{col.key}"
             cell = extraction.cells.get(key)
             if cell is None:
                 out.append("<td></td>")
                 continue
             classes = cell.status + (" broken" if key in broken else "")
             value = "—" if cell.value is None else html.escape(str(cell.value))
+            if not table.cols:
+                value = f"<small>{html.escape(col.label)}</small> {value}"
             tip = f"{key} · {cell.status} · confidence {cell.confidence:.2f}"
             out.append(f'<td class="{classes}" title="{html.escape(tip)}">{value}</td>')
         out.append("</tr>")
@@ -128,14 +133,18 @@ def _table_html(table: Table, extraction: Extraction, broken: set[str], caption:
 def _tables_html(extraction: Extraction, template: Template) -> str:
     broken = {k for v in extraction.violations for k in v.cells}
     t3 = template.t3
-    optional = [o for o in template.t3_optional if any(k.startswith(f"t3.{o.key}.") for k in extraction.cells)]
+    optional = [
+        o for o in template.t3_optional if any(k.startswith(f"t3.{o.key}.") for k in extraction.cells)
+    ]
     if optional:
         t3 = Table("t3", t3.rows + tuple(optional), t3.cols, t3.row_cols)
-    return "".join([
-        _table_html(template.t2, extraction, broken, "表二 主动公开政府信息情况"),
-        _table_html(t3, extraction, broken, "表三 收到和处理政府信息公开申请情况"),
-        _table_html(template.t4, extraction, broken, "表四 行政复议、行政诉讼情况"),
-    ])
+    return "".join(
+        [
+            _table_html(template.t2, extraction, broken, "表二 主动公开政府信息情况"),
+            _table_html(t3, extraction, broken, "表三 收到和处理政府信息公开申请情况"),
+            _table_html(template.t4, extraction, broken, "表四 行政复议、行政诉讼情况"),
+        ]
+    )
 
 
 def _tagged_text(text: str, spans: list[Span]) -> str:
@@ -146,7 +155,9 @@ def _tagged_text(text: str, spans: list[Span]) -> str:
             continue
         out.append(html.escape(text[pos : span.start]))
         tip = f"{span.label} {span.score:.2f}"
-        out.append(f'<mark class="{span.label}" title="{tip}">{html.escape(text[span.start : span.end])}</mark>')
+        out.append(
+            f'<mark class="{span.label}" title="{tip}">{html.escape(text[span.start : span.end])}</mark>'
+        )
         pos = span.end
     out.append(html.escape(text[pos:]))
     return "".join(out)

@@ -128,7 +128,12 @@ def _extraction(conflicts: int, low: int, broken: int) -> Extraction:
     }
     cells |= {f"t3.l{i}": CellOut(value=1, status="observed", span=None, confidence=0.2) for i in range(low)}
     cells["t3.m"] = CellOut(value=None, status="missing", span=None, confidence=0.0)
-    violations = [ViolationOut(rule=f"r{i}", lhs=1, rhs=2, cells=[]) for i in range(broken)]
+    # each broken rule involves a doubtful (low-confidence) cell when there is one, else a confident one
+    cells["t3.sure"] = CellOut(value=5, status="observed", span=(0, 1), confidence=0.99)
+    doubtful = ["t3.l0"] if low else []
+    violations = [
+        ViolationOut(rule=f"r{i}", lhs=1, rhs=2, cells=["t3.sure", *doubtful]) for i in range(broken)
+    ]
     return Extraction(
         source="x",
         format="2021",
@@ -145,6 +150,9 @@ def _extraction(conflicts: int, low: int, broken: int) -> Extraction:
 def test_product_signals_count_doubtful_cells_and_broken_rules() -> None:
     a = Analysis("d", TEXT, [Span(0, 2, "NUM", 0.4)], _extraction(conflicts=2, low=3, broken=1))
     s = signals(a, load("annotate")["selection"])
+    # the same broken rule over confidently read figures is the report's own error: no signal
+    printed_error = Analysis("e", TEXT, [], _extraction(conflicts=0, low=0, broken=2))
+    assert signals(printed_error, load("annotate")["selection"])["broken_rules"] == 0
     assert s == {
         "uncertainty": pytest.approx(0.6),
         "broken_rules": 1.0,
@@ -160,7 +168,7 @@ def test_ranking_prefers_doubtful_reports_but_spreads_over_layouts() -> None:
     docs = [(f"tab{i}", tabbed.format(n=i)) for i in range(5)] + [("prose", prose.format(n=9))]
     analyses = analyse(docs, RegexTagger())
     for i, a in enumerate(analyses[:5]):  # tables: more and more broken rules
-        a.extraction = _extraction(conflicts=0, low=0, broken=i + 1)
+        a.extraction = _extraction(conflicts=0, low=1, broken=i + 1)
     analyses[5].extraction = _extraction(conflicts=0, low=0, broken=0)
     ranked = rank(analyses, cfg)
     assert [r.rank for r in ranked] == list(range(6))

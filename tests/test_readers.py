@@ -19,8 +19,11 @@ PDF_DIR = SHARED / "dev" / "pdf"
 GOLD_DIR = SHARED / "dev" / "gold"
 PDFS = ["huaian_city_2024", "hongze_district_2023", "hongze_district_2024"]
 T3_COLS = ["natural", "commercial", "research", "social", "legal", "other", "total"]
-T4 = [f"{g}.{c}" for g in ("review", "suit_direct", "suit_after_review")
-      for c in ("upheld", "corrected", "other", "pending", "total")]
+T4 = [
+    f"{g}.{c}"
+    for g in ("review", "suit_direct", "suit_after_review")
+    for c in ("upheld", "corrected", "other", "pending", "total")
+]
 
 
 def _fields(text: str) -> list[list[str]]:
@@ -152,7 +155,9 @@ def test_html_gbk_tables_expanded_and_chrome_dropped(tmp_path):
     assert doc.kind == "html"
     for chrome in ("脚本", "首页", "导航菜单", "版权所有", "color"):
         assert chrome not in doc.text
-    assert doc.text.startswith("某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n正文加粗继续。\n第二行\n")
+    assert doc.text.startswith(
+        "某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n正文加粗继续。\n第二行\n"
+    )
     rows = [line for line in doc.text.split("\n") if "\t" in line]
     assert len(rows) == 7 and {row.count("\t") for row in rows} == {9}
     assert "一、本年新收政府信息公开申请数量\t\t\t1\t2\t3\t4\t5\t6\t21" in rows
@@ -198,20 +203,29 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
 
 # ---------- layout rules on synthetic pages ----------
 
+
 def _page(number: int, *blocks) -> Page:
     return Page(number, 595.0, 842.0, list(blocks))
 
 
 def test_running_header_and_page_numbers_dropped():
     pages = [
-        _page(i, Line("某市人民政府办公室文件", (200, 30, 400, 45), i), Line(f"正文第{i}页的内容。", (74, 300, 500, 315), i),
-              Line(f"第 {i + 1} 页 共 3 页", (260, 800, 330, 812), i))
+        _page(
+            i,
+            Line("某市人民政府办公室文件", (200, 30, 400, 45), i),
+            Line(f"正文第{i}页的内容。", (74, 300, 500, 315), i),
+            Line(f"第 {i + 1} 页 共 3 页", (260, 800, 330, 812), i),
+        )
         for i in range(3)
     ]
-    pages[1].blocks.insert(1, Line("二、主动公开政府信息情况", (74, 50, 300, 65), 1))  # in the band, not repeated
+    pages[1].blocks.insert(
+        1, Line("二、主动公开政府信息情况", (74, 50, 300, 65), 1)
+    )  # in the band, not repeated
     drop_furniture(pages)
     assert [[b.text for b in p.blocks] for p in pages] == [
-        ["正文第0页的内容。"], ["二、主动公开政府信息情况", "正文第1页的内容。"], ["正文第2页的内容。"]
+        ["正文第0页的内容。"],
+        ["二、主动公开政府信息情况", "正文第1页的内容。"],
+        ["正文第2页的内容。"],
     ]
 
 
@@ -219,11 +233,22 @@ def test_table_continued_on_next_page_is_stitched():
     def cell(text: str) -> Cell:
         return Cell(text, 0, (0, 0, 1, 1))
 
-    first = Table([[cell("（四）无"), cell("1.本机关不掌握相关政府信息"), cell("746")]], (70, 600, 520, 780), 0)
-    second = Table([[cell("法提供"), cell("2.没有现成信息需要另行制作"), cell("11")],
-                    [None, cell("3.补正后申请内容仍不明确"), cell("1")],
-                    [cell("（五）不予处理"), cell("1.信访举报投诉类申请"), cell("56")]], (70, 80, 520, 200), 1)
-    pages = [_page(0, Line("正文", (74, 100, 300, 115), 0), first), _page(1, second, Line("后文", (74, 300, 300, 315), 1))]
+    first = Table(
+        [[cell("（四）无"), cell("1.本机关不掌握相关政府信息"), cell("746")]], (70, 600, 520, 780), 0
+    )
+    second = Table(
+        [
+            [cell("法提供"), cell("2.没有现成信息需要另行制作"), cell("11")],
+            [None, cell("3.补正后申请内容仍不明确"), cell("1")],
+            [cell("（五）不予处理"), cell("1.信访举报投诉类申请"), cell("56")],
+        ],
+        (70, 80, 520, 200),
+        1,
+    )
+    pages = [
+        _page(0, Line("正文", (74, 100, 300, 115), 0), first),
+        _page(1, second, Line("后文", (74, 300, 300, 315), 1)),
+    ]
     stitch_tables(pages)
     builder = TextBuilder("x", "pdf")
     emit(builder, pages)
@@ -234,8 +259,12 @@ def test_table_continued_on_next_page_is_stitched():
 
 
 def test_words_to_lines_wide_gaps_become_tabs():
-    words = [Word("行政许可", (74, 100, 122, 112)), Word("550", (300, 101, 318, 112)),
-             Word("号 ，", (74, 130, 90, 142)), Word("邮 编", (93, 130, 110, 142))]
+    words = [
+        Word("行政许可", (74, 100, 122, 112)),
+        Word("550", (300, 101, 318, 112)),
+        Word("号 ，", (74, 130, 90, 142)),
+        Word("邮 编", (93, 130, 110, 142)),
+    ]
     lines = words_to_lines(words, 0)
     assert [line.text for line in lines] == ["行政许可\t550", "号 ， 邮 编"]
     builder = TextBuilder("x", "pdf")

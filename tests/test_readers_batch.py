@@ -41,11 +41,20 @@ def _mixed_folder(root: Path) -> tuple[Path, set[str], set[str]]:
     folder.mkdir()
     shutil.copy(PDF_DIR / "hongze_district_2024.pdf", folder / "hongze_district_2024.pdf")
     shutil.copy(SEEDS / "001_0126e23b7202ee31.txt", folder / "seed001.txt")
-    (folder / "seed000_gbk.txt").write_bytes((SEEDS / "000_95e8c7aec2b02128.txt").read_text("utf-8").encode("gbk"))
+    (folder / "seed000_gbk.txt").write_bytes(
+        (SEEDS / "000_95e8c7aec2b02128.txt").read_text("utf-8").encode("gbk")
+    )
     text = (SEEDS / "003_a00ed337f27469af.txt").read_text("utf-8")
-    page = "<html><head><meta charset='gbk'></head><body>" + "".join(
-        f"<table><tr>{''.join(f'<td>{c}</td>' for c in line.split(chr(9)))}</tr></table>" if "\t" in line
-        else f"<p>{line}</p>" for line in text.splitlines()) + "</body></html>"
+    page = (
+        "<html><head><meta charset='gbk'></head><body>"
+        + "".join(
+            f"<table><tr>{''.join(f'<td>{c}</td>' for c in line.split(chr(9)))}</tr></table>"
+            if "\t" in line
+            else f"<p>{line}</p>"
+            for line in text.splitlines()
+        )
+        + "</body></html>"
+    )
     (folder / "seed003.html").write_bytes(page.encode("gbk"))
     pdf = (PDF_DIR / "huaian_city_2024.pdf").read_bytes()
     (folder / "empty.txt").write_bytes(b"")
@@ -57,7 +66,9 @@ def _mixed_folder(root: Path) -> tuple[Path, set[str], set[str]]:
     writer.write(folder / "locked.pdf")
     (folder / "huge.txt").write_bytes(b"0123456789abcdef\n" * (51 * 1024 * 1024 // 17))
     Image.fromarray(np.full((400, 300, 3), 255, np.uint8)).save(folder / "blank.png")
-    (folder / "notice.txt").write_text("关于做好春季农业生产工作的通知\n各乡镇：现就有关事项通知如下。\n", "utf-8")
+    (folder / "notice.txt").write_text(
+        "关于做好春季农业生产工作的通知\n各乡镇：现就有关事项通知如下。\n", "utf-8"
+    )
     good = {"hongze_district_2024", "seed001", "seed000_gbk", "seed003", "notice"}
     bad = {"empty.txt", "garbage.txt", "garbage.pdf", "truncated.pdf", "locked.pdf", "huge.txt", "blank.png"}
     return folder, good, bad
@@ -147,8 +158,12 @@ def test_directory_of_thousands_of_small_files(tmp_path):
         content = b"" if i % 100 == 0 else f"第{i}号通知\n今年共办理事项{i}件，均已办结。\n".encode()
         (sub / f"f{i:04d}.txt").write_bytes(content)
     out = tmp_path / "out"
-    result = run_batch(sorted(p for p in folder.rglob("*") if p.is_file()), out,
-                       make_extractor=extractor_factory("rules"), workers=2)
+    result = run_batch(
+        sorted(p for p in folder.rglob("*") if p.is_file()),
+        out,
+        make_extractor=extractor_factory("rules"),
+        workers=2,
+    )
     assert len(result.done) == 2475 and len(result.failed) == 25
     assert all(f.reason == "empty file" for f in result.failed)
     assert len(list(out.glob("*.json"))) == 2475
@@ -174,3 +189,19 @@ def test_exports_table_and_review_page(tmp_path, extractor):
     assert page001.count('class="inferred"') == 4 and '<mark class="NUM"' in page001
     page000 = (out / f"000_95e8c7aec2b02128{HTML_SUFFIX}").read_text("utf-8")
     assert "t3.balance.total" in page000 and page000.count("broken") >= 3
+
+
+def test_outputs_inside_the_input_folder_and_stem_clashes(tmp_path, extractor):
+    """OUT inside the input folder is never read back as input; two inputs with one stem are refused
+    rather than overwriting each other."""
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(SEEDS / "001_0126e23b7202ee31.txt", folder / "report.txt")
+    shutil.copy(SEEDS / "000_95e8c7aec2b02128.txt", folder / "sub" / "report.txt")
+    out = folder / "out"
+    first = run_batch(sorted(p for p in folder.rglob("*") if p.is_file()), out, extractor)
+    assert [p.name for p, _ in first.done] == ["report.txt"]
+    assert [(f.stage, Path(f.file).parent.name) for f in first.failed] == [("output", "sub")]
+    again = run_batch(sorted(p for p in folder.rglob("*") if p.is_file()), out, extractor, force=True)
+    assert [p for p, _ in again.done] == [folder / "report.txt"]
+    assert Extraction.model_validate_json((out / "report.json").read_text("utf-8")).title.startswith("红旗区")

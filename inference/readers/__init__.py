@@ -17,9 +17,22 @@ from inference.document import Document, InputError
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 _HTML_HEAD = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|table|div|p)[\s>/]", re.IGNORECASE)
 _KIND_OF_SUFFIX = {
-    ".pdf": "pdf", ".docx": "docx", ".htm": "html", ".html": "html", ".shtml": "html", ".xhtml": "html",
-    ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image", ".bmp": "image",
-    ".txt": "text", ".text": "text", ".csv": "text", ".md": "text",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".htm": "html",
+    ".html": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".bmp": "image",
+    ".txt": "text",
+    ".text": "text",
+    ".csv": "text",
+    ".md": "text",
 }
 
 
@@ -70,8 +83,12 @@ def read_document(path: str | Path) -> Document:
         raise InputError(name, "sniff", str(exc)) from None
     limit = load("readers")["limits"]["max_text_bytes"]
     if kind in ("text", "html") and len(data) > limit:
-        raise InputError(name, "open", f"{len(data) / 1e6:.1f} MB of text; a report is far smaller "
-                         f"(limit {limit / 1e6:.0f} MB), so this is not one report")
+        raise InputError(
+            name,
+            "open",
+            f"{len(data) / 1e6:.1f} MB of text; a report is far smaller "
+            f"(limit {limit / 1e6:.0f} MB), so this is not one report",
+        )
     if kind == "pdf":
         from inference.readers.pdf import read_pdf
 

@@ -42,8 +42,16 @@ def edge(x0: float, top: float, x1: float, bottom: float) -> Edge:
         top = bottom = (top + bottom) / 2
     else:
         x0 = x1 = (x0 + x1) / 2
-    return {"x0": x0, "x1": x1, "top": top, "bottom": bottom, "width": x1 - x0, "height": bottom - top,
-            "orientation": "h" if horizontal else "v", "object_type": "line"}
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": "h" if horizontal else "v",
+        "object_type": "line",
+    }
 
 
 def close_open_ends(edges: list[Edge]) -> list[Edge]:
@@ -101,8 +109,15 @@ def fill_grid(table: RuledTable, words: list[Word], page: int) -> Grid:
         centre = word.centre
         if not _inside(centre, table.bbox):
             continue
-        slot = next(((i, j) for i, row in enumerate(grid) for j, c in enumerate(row)
-                     if c is not None and c.bbox is not None and _inside(centre, c.bbox)), None)
+        slot = next(
+            (
+                (i, j)
+                for i, row in enumerate(grid)
+                for j, c in enumerate(row)
+                if c is not None and c.bbox is not None and _inside(centre, c.bbox)
+            ),
+            None,
+        )
         if slot is None:
             i = next((i for i, b in enumerate(row_bands) if b[1] <= centre[1] <= b[3]), None)
             j = next((j for j, b in enumerate(col_bands) if b[0] <= centre[0] <= b[2]), None)

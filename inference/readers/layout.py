@@ -50,12 +50,14 @@ class Page:
     width: float
     height: float
     blocks: list[Line | Table] = field(default_factory=list)
+    pictures: list[BBox] = field(default_factory=list)  # text-free pictures on a text page, for OCR
 
 
-def words_to_lines(words: list[Word], page: int) -> list[Line]:
+def words_to_lines(words: list[Word], page: int, tab_gap: float | None = None) -> list[Line]:
     """Words (text-layer words or OCR boxes) grouped into lines by vertical overlap, left to right. A gap
-    wider than ``tab_gap`` line heights separates the cells of a table without rulings: it becomes a tab."""
-    tab_gap = load("readers")["layout"]["tab_gap"]
+    wider than ``tab_gap`` line heights (default: the text-layer setting) separates the cells of a table
+    without rulings: it becomes a tab."""
+    tab_gap = tab_gap if tab_gap is not None else load("readers")["layout"]["tab_gap"]
     rows: list[list[Word]] = []
     for word in sorted(words, key=lambda w: (w.centre[1], w.bbox[0])):
         height = word.bbox[3] - word.bbox[1]
@@ -70,8 +72,12 @@ def words_to_lines(words: list[Word], page: int) -> list[Line]:
         text = row[0].text
         for prev, word in itertools.pairwise(row):
             text += ("\t" if word.bbox[0] - prev.bbox[2] > tab_gap * height else " ") + word.text
-        bbox = (min(w.bbox[0] for w in row), min(w.bbox[1] for w in row),
-                max(w.bbox[2] for w in row), max(w.bbox[3] for w in row))
+        bbox = (
+            min(w.bbox[0] for w in row),
+            min(w.bbox[1] for w in row),
+            max(w.bbox[2] for w in row),
+            max(w.bbox[3] for w in row),
+        )
         lines.append(Line(text, bbox, page))
     return lines
 
@@ -160,8 +166,9 @@ def stitch_tables(pages: list[Page]) -> None:
         if (
             isinstance(last, Table)
             and isinstance(first, Table)
-            and len(last.grid[0]) == len(first.grid[0])
+            and last.grid
             and first.grid
+            and len(last.grid[0]) == len(first.grid[0])
         ):
             _append_continuation(last.grid, first.grid)
             page.blocks.pop(0)
@@ -174,8 +181,8 @@ def _joins(prev: Line, line: Line, layout: dict[int, tuple[float, float, float]]
     left, right, body = layout[line.page]
     height = max(line.bbox[3] - line.bbox[1], 1.0)
     prev_height = max(prev.bbox[3] - prev.bbox[1], 1.0)
-    if prev.text.rstrip()[-1:] in _SENTENCE_END or _MARKER.match(line.text):
-        return False
+    if prev.text.rstrip()[-1:] in _SENTENCE_END or _MARKER.match(line.text) or "\t" in prev.text + line.text:
+        return False  # a sentence ended, a numbered heading starts, or a table row (cells apart) is involved
     if line.page != prev.page:
         return prev.bbox[2] >= layout[prev.page][1] - 1.5 * height and line.bbox[0] <= left + 0.5 * height
     if not 0 <= line.bbox[1] - prev.bbox[3] <= 1.2 * height:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import re
 import statistics
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from configs import load
 from inference.document import Document, InputError
-from inference.readers.builder import TextBuilder
+from inference.readers.builder import BBox, TextBuilder
 from inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
 from inference.readers.layout import Line, Page, Table, drop_furniture, emit, stitch_tables, words_to_lines
 
@@ -32,30 +33,98 @@ def engine() -> Any:
 
     cfg = load("readers")["ocr"]
     threads = int(os.environ.get("GOVREPORT_OCR_THREADS", cfg["threads"])) or -1
-    return RapidOCR(params={
-        "Global.use_cls": cfg["use_cls"],
-        "Global.max_side_len": cfg["max_side_len"],
-        "Global.log_level": "warning",
-        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-    })
+    return RapidOCR(
+        params={
+            "Global.use_cls": cfg["use_cls"],
+            "Global.max_side_len": cfg["max_side_len"],
+            "Global.log_level": "warning",
+            "Global.return_word_box": True,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        }
+    )
 
 
-def ocr_words(image: np.ndarray, unit: float) -> list[Word]:
-    """Text boxes of an RGB image, in points (``unit`` points per pixel)."""
-    result = engine()(image)
+def ocr_words(image: np.ndarray, unit: float, origin: tuple[float, float] = (0.0, 0.0)) -> list[Word]:
+    """Text boxes of an RGB image, in points (``unit`` points per pixel; the image's top-left corner at
+    ``origin`` on the page). The detector joins figures of neighbouring columns into one box when no
+    ruling parts them; such a box is cut into words where its characters stand apart."""
+    # engine flags persist between calls, so every call names the steps it runs
+    result = engine()(image, use_det=True, use_cls=load("readers")["ocr"]["use_cls"], use_rec=True)
     if result.boxes is None or result.txts is None:
         return []
     min_score = load("readers")["ocr"]["min_score"]
+    ox, oy = origin
+
+    def box(points: Any) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return ox + min(xs) * unit, oy + min(ys) * unit, ox + max(xs) * unit, oy + max(ys) * unit
+
     words = []
-    for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+    tokens_of = result.word_results or [()] * len(result.txts)
+    for quad, text, score, tokens in zip(result.boxes, result.txts, result.scores, tokens_of, strict=True):
         if score < min_score or not text.strip():
             continue
-        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-        words.append(Word(text.strip(), (min(xs) * unit, min(ys) * unit, max(xs) * unit, max(ys) * unit)))
+        if _FIGURES.match(text) and (pieces := _read_figures_apart(image, quad)):
+            words += [Word(t, box(b)) for t, b in pieces]
+            continue
+        if not tokens or "".join(t[0] for t in tokens).replace(" ", "") != text.replace(" ", ""):
+            words.append(Word(text.strip(), box(quad)))
+            continue
+        height = box(quad)[3] - box(quad)[1]
+        group: list[tuple[str, tuple[float, float, float, float]]] = []
+        for token, _, points in tokens:
+            bbox = box(points)
+            if group and bbox[0] - group[-1][1][2] > 0.6 * height:
+                words.append(_join(group))
+                group = []
+            group.append((token, bbox))
+        words.append(_join(group))
     return words
 
 
-def image_rulings(image: np.ndarray, unit: float, text_height: float) -> list[Edge]:
+_FIGURES = re.compile(r"^[\d.,\s]*\d[\d.,\s]*\d[\d.,\s]*$")  # two or more digits, nothing else
+
+
+def _read_figures_apart(image: np.ndarray, quad: Any) -> list[tuple[str, Any]]:
+    """Figures of neighbouring columns detected as one box: the recogniser drops repeated digits across
+    the gaps ("0 0 0" read as "00"). Cut the box at blank columns of ink and read each figure alone."""
+    x0, y0 = max(int(min(p[0] for p in quad)), 0), max(int(min(p[1] for p in quad)), 0)
+    x1, y1 = int(max(p[0] for p in quad)) + 1, int(max(p[1] for p in quad)) + 1
+    crop = image[y0:y1, x0:x1]
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    ink = (gray < min(160, int(gray.mean()) - 30)).any(axis=0)
+    height, pieces, start, blank = y1 - y0, [], None, 0
+    for x, dark in enumerate([*ink, False]):
+        if dark:
+            start, blank = (x if start is None else start), 0
+            end = x + 1
+        elif start is not None:
+            blank += 1
+            if blank > 0.35 * height or x == len(ink):
+                pieces.append((start, end))
+                start = None
+    if len(pieces) < 2:
+        return []
+    out = []
+    for a, b in pieces:
+        pad = height // 4
+        piece = crop[:, max(a - pad, 0) : b + pad]
+        text = "".join(engine()(np.ascontiguousarray(piece), use_det=False, use_cls=False, use_rec=True).txts)
+        if text.strip():
+            out.append((text.strip(), [[x0 + a, y0], [x0 + b, y0], [x0 + b, y1], [x0 + a, y1]]))
+    return out
+
+
+def _join(group: list[tuple[str, tuple[float, float, float, float]]]) -> Word:
+    return Word(
+        "".join(t for t, _ in group),
+        (group[0][1][0], min(b[1] for _, b in group), group[-1][1][2], max(b[3] for _, b in group)),
+    )
+
+
+def image_rulings(
+    image: np.ndarray, unit: float, text_height: float, origin: tuple[float, float] = (0.0, 0.0)
+) -> list[Edge]:
     """Table rulings in an image: dark strokes that stay solid under a long thin opening, longer than
     any glyph stroke (``ruling_min_heights`` text heights)."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
@@ -68,7 +137,8 @@ def image_rulings(image: np.ndarray, unit: float, text_height: float) -> list[Ed
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             x, y, w, h = cv2.boundingRect(contour)
-            edges.append(edge(x * unit, y * unit, (x + w) * unit, (y + h) * unit))
+            ox, oy = origin
+            edges.append(edge(ox + x * unit, oy + y * unit, ox + (x + w) * unit, oy + (y + h) * unit))
     return edges
 
 
@@ -77,10 +147,15 @@ def _split_across_columns(words: list[Word], tables: list[Any]) -> list[Word]:
     ruling falls, sharing its width evenly between its characters."""
     out: list[Word] = []
     for word in words:
-        cuts = sorted({
-            x for t in tables for col in t.columns for x in (col.bbox[0], col.bbox[2])
-            if t.bbox[1] <= word.centre[1] <= t.bbox[3] and word.bbox[0] + 2 < x < word.bbox[2] - 2
-        })
+        cuts = sorted(
+            {
+                x
+                for t in tables
+                for col in t.columns
+                for x in (col.bbox[0], col.bbox[2])
+                if t.bbox[1] <= word.centre[1] <= t.bbox[3] and word.bbox[0] + 2 < x < word.bbox[2] - 2
+            }
+        )
         if not cuts or len(word.text) < 2:
             out.append(word)
             continue
@@ -93,19 +168,20 @@ def _split_across_columns(words: list[Word], tables: list[Any]) -> list[Word]:
     return out
 
 
-def image_page(image: np.ndarray, number: int, unit: float) -> Page:
-    """One page image as prose lines and table grids (sizes in points)."""
+def image_page(image: np.ndarray, number: int, unit: float, origin: tuple[float, float] = (0.0, 0.0)) -> Page:
+    """One page image (or a picture on a page, its corner at ``origin``) as prose lines and table grids,
+    in points."""
     height, width = image.shape[:2]
-    words = ocr_words(image, unit)
+    words = ocr_words(image, unit, origin)
     page = Page(number, width * unit, height * unit)
     if not words:
         return page
     text_height = statistics.median(w.bbox[3] - w.bbox[1] for w in words)
-    found = find_tables(image_rulings(image, unit, text_height))
+    found = find_tables(image_rulings(image, unit, text_height, origin))
     words = _split_across_columns(words, found)
     tables = [Table(fill_grid(t, words, number), t.bbox, number) for t in found]
     rest = [w for w in words if not any(_in(w, t.bbox) for t in tables)]
-    blocks: list[Line | Table] = [*words_to_lines(rest, number), *tables]
+    blocks: list[Line | Table] = [*words_to_lines(rest, number, load("readers")["ocr"]["tab_gap"]), *tables]
     blocks.sort(key=lambda b: (b.bbox[1], b.bbox[0]))
     page.blocks = blocks
     return page
@@ -116,17 +192,32 @@ def _in(word: Word, bbox: tuple[float, float, float, float]) -> bool:
     return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
 
 
-def ocr_pdf_pages(path: Path, data: bytes | None, numbers: list[int]) -> list[Page]:
-    """Render the given PDF pages (pypdfium2) and read them by OCR."""
+def ocr_pdf_pages(
+    path: Path, data: bytes | None, numbers: list[int], pictures: dict[int, list[BBox]] | None = None
+) -> list[Page]:
+    """Render the given PDF pages (pypdfium2) and read them by OCR; for pages in ``pictures`` only those
+    regions (points) are read, into a page that holds just their blocks."""
     import pypdfium2 as pdfium
 
     dpi = load("readers")["ocr"]["dpi"]
+    pictures = pictures or {}
     pdf = pdfium.PdfDocument(data if data is not None else str(path))
     try:
         pages = []
-        for number in numbers:
-            bitmap = pdf[number].render(scale=dpi / 72)
-            pages.append(image_page(bitmap.to_numpy()[:, :, :3].copy(), number, 72 / dpi))
+        for number in sorted({*numbers, *pictures}):
+            image = pdf[number].render(scale=dpi / 72).to_numpy()[:, :, :3]
+            if number not in pictures:
+                pages.append(image_page(image.copy(), number, 72 / dpi))
+                continue
+            page = Page(number, image.shape[1] * 72 / dpi, image.shape[0] * 72 / dpi)
+            for x0, top, x1, bottom in pictures[number]:
+                crop = image[
+                    round(top * dpi / 72) : round(bottom * dpi / 72),
+                    round(x0 * dpi / 72) : round(x1 * dpi / 72),
+                ]
+                if crop.size:
+                    page.blocks += image_page(crop.copy(), number, 72 / dpi, (x0, top)).blocks
+            pages.append(page)
         return pages
     finally:
         pdf.close()

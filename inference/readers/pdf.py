@@ -23,8 +23,20 @@ from inference.readers.builder import BBox, TextBuilder
 from inference.readers.grids import Edge, Word, fill_grid, find_tables
 from inference.readers.layout import Line, Page, Table, drop_furniture, emit, stitch_tables, words_to_lines
 
-_DAMAGED = (PdfminerException, PDFException, PSException, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            AssertionError, OverflowError, ZeroDivisionError, RecursionError)
+_DAMAGED = (
+    PdfminerException,
+    PDFException,
+    PSException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    AssertionError,
+    OverflowError,
+    ZeroDivisionError,
+    RecursionError,
+)
 
 
 def _white(color: Any) -> bool:
@@ -60,7 +72,35 @@ def text_layer_page(page: pdfplumber.page.Page, number: int) -> Page:
     lines = words_to_lines([w for w in words if not any(_in_box(w.centre, t.bbox) for t in tables)], number)
     blocks: list[Line | Table] = [*lines, *tables]
     blocks.sort(key=lambda b: (b.bbox[1], b.bbox[0]))
-    return Page(number, float(page.width), float(page.height), blocks)
+    return Page(number, float(page.width), float(page.height), blocks, _pictures(page, words))
+
+
+def _pictures(page: pdfplumber.page.Page, words: list[Word]) -> list[BBox]:
+    """Large pictures with no text over them (a table pasted as an image): their text is only on the
+    picture, so they are read by OCR. Seals and logos are too small to count."""
+    share = load("readers")["ocr"]["min_picture_share"]
+    out = []
+    for image in page.images:
+        bbox = (
+            max(image["x0"], 0.0),
+            max(image["top"], 0.0),
+            min(image["x1"], page.width),
+            min(image["bottom"], page.height),
+        )
+        area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
+        if area >= share * page.width * page.height and not any(_in_box(w.centre, bbox) for w in words):
+            out.append(bbox)
+    return out
+
+
+def _readable_chars(page: pdfplumber.page.Page) -> int:
+    """Characters of the text layer that decode to text: glyphs without a Unicode mapping come out as
+    "(cid:123)" or private-use code points, and such a page is read by OCR like a scan."""
+    return sum(
+        1
+        for c in page.chars
+        if not c["text"].startswith("(cid:") and not "\ue000" <= c["text"][:1] <= "\uf8ff"
+    )
 
 
 def _why(exc: BaseException) -> str:
@@ -77,7 +117,9 @@ def _read_pages(path: Path, data: bytes | None) -> tuple[list[Page], list[int]]:
     except Exception as exc:  # pdfminer signals a broken file with many exception types
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
         if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
-            raise InputError(str(path), "read-pdf", "password-protected PDF (needs a password to open)") from None
+            raise InputError(
+                str(path), "read-pdf", "password-protected PDF (needs a password to open)"
+            ) from None
         raise InputError(str(path), "read-pdf", f"damaged or truncated PDF ({_why(cause)})") from None
     with pdf:
         try:
@@ -89,14 +131,15 @@ def _read_pages(path: Path, data: bytes | None) -> tuple[list[Page], list[int]]:
             raise InputError(str(path), "read-pdf", f"{count} pages; more than the {limit} a report can have")
         for number, page in enumerate(pdf.pages):
             try:
-                if len(page.chars) >= cfg["ocr"]["min_text_chars"]:
+                if _readable_chars(page) >= cfg["ocr"]["min_text_chars"]:
                     pages.append(text_layer_page(page, number))
                 else:
                     scanned.append(number)
                     pages.append(Page(number, float(page.width), float(page.height)))
             except _DAMAGED as exc:
-                raise InputError(str(path), "read-pdf",
-                                 f"page {number + 1} is damaged ({_why(exc)})") from None
+                raise InputError(
+                    str(path), "read-pdf", f"page {number + 1} is damaged ({_why(exc)})"
+                ) from None
             finally:
                 page.close()
     return pages, scanned
@@ -108,11 +151,17 @@ def read_pdf(path: str | Path, data: bytes | None = None) -> Document:
     pages, scanned = _read_pages(path, data)
     builder = TextBuilder(str(path), "pdf")
     builder.pages = len(pages)
-    if scanned:
+    pictures = {p.number: p.pictures for p in pages if p.pictures}
+    if scanned or pictures:
         from inference.readers.ocr import ocr_pdf_pages
 
-        for page in ocr_pdf_pages(path, data, scanned):
-            pages[page.number] = page
+        for page in ocr_pdf_pages(path, data, scanned, pictures):
+            if page.number in pictures:
+                pages[page.number].blocks = sorted(
+                    pages[page.number].blocks + page.blocks, key=lambda b: (b.bbox[1], b.bbox[0])
+                )
+            else:
+                pages[page.number] = page
         builder.kind = "pdf-ocr" if len(scanned) == len(pages) else "pdf-mixed"
     drop_furniture(pages)
     stitch_tables(pages)
