@@ -12,6 +12,10 @@ class InputError(Exception):
         super().__init__(f"{path}: {stage}: {reason}")
         self.path, self.stage, self.reason = path, stage, reason
 
+    def __reduce__(self) -> tuple:
+        """Picklable across worker processes (the default would call __init__ with one argument)."""
+        return (InputError, (self.path, self.stage, self.reason))
+
 
 @dataclass(frozen=True)
 class TextBox:
