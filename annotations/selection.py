@@ -3,8 +3,9 @@
 Signals per report: the tagger's uncertainty (character tag entropy, where the tagger gives
 probabilities), and the product's own doubts from the extraction — broken arithmetic rules that the
 printed figures may not explain, low-confidence cells and ``conflict`` cells. Each signal is scaled to [0, 1] over the pool and
-weighted (configs/annotate.yaml). Diversity: reports are clustered on character n-grams and the
-ranking takes the best remaining report of each cluster in turn.
+weighted (configs/annotate.yaml), then multiplied by how typical the report is of the pool (density),
+so outliers do not crowd out the reports that resemble many others. Diversity: reports are clustered
+on character n-grams and the ranking takes the best remaining report of each cluster in turn.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -109,19 +111,33 @@ def signals(a: Analysis, cfg: dict) -> dict[str, float]:
     }
 
 
-def clusters(texts: Sequence[str], cfg: dict) -> np.ndarray:
-    """Cluster id per report from character n-gram TF-IDF (tabs and newlines carry the layout)."""
-    k = min(int(cfg["clusters"]), len(texts))
-    if k < 2:
-        return np.zeros(len(texts), dtype=int)
+def represent(texts: Sequence[str], cfg: dict) -> csr_matrix:
+    """Character n-gram TF-IDF rows, L2-normalised (tabs, newlines and header wording carry the layout)."""
     vec = TfidfVectorizer(
         analyzer="char",
         ngram_range=tuple(cfg["ngram_range"]),
         max_features=int(cfg["max_features"]),
         lowercase=False,
     )
-    x = vec.fit_transform(texts)
+    return vec.fit_transform(texts)
+
+
+def clusters(x: csr_matrix, cfg: dict) -> np.ndarray:
+    """Cluster id per report (k-means on the representations)."""
+    k = min(int(cfg["clusters"]), x.shape[0])
+    if k < 2:
+        return np.zeros(x.shape[0], dtype=int)
     return KMeans(n_clusters=k, n_init=3, random_state=int(cfg["seed"])).fit_predict(x)
+
+
+def density(x: csr_matrix) -> np.ndarray:
+    """Mean cosine similarity of each report to the pool, scaled to max 1: how typical it is.
+
+    Uncertainty alone favours outliers (the longest, strangest reports); weighting by density
+    ("information density", Settles & Craven 2008) prefers doubtful reports that resemble many others.
+    """
+    sim = np.asarray((x @ x.T).mean(axis=1)).ravel()
+    return sim / sim.max() if sim.max() > 0 else np.ones(x.shape[0])
 
 
 def rank(analyses: Sequence[Analysis], cfg: dict | None = None) -> list[Ranked]:
@@ -137,7 +153,9 @@ def rank(analyses: Sequence[Analysis], cfg: dict | None = None) -> list[Ranked]:
         top = values.max()
         if top > 0:
             score += float(weights[name]) * values / top
-    groups = clusters([a.text for a in analyses], cfg)
+    x = represent([a.text for a in analyses], cfg)
+    score *= density(x) ** float(cfg["density_weight"])
+    groups = clusters(x, cfg)
     queues = {g: sorted(np.flatnonzero(groups == g), key=lambda i: -score[i]) for g in np.unique(groups)}
     order: list[int] = []
     while queues:

@@ -162,7 +162,7 @@ def test_product_signals_count_doubtful_cells_and_broken_rules() -> None:
 
 
 def test_ranking_prefers_doubtful_reports_but_spreads_over_layouts() -> None:
-    cfg = {**load("annotate")["selection"], "clusters": 2}
+    cfg = {**load("annotate")["selection"], "clusters": 2, "density_weight": 0}
     tabbed = "一、总体情况\n行政许可\t{n}\t{n}\t{n}\n行政处罚\t{n}\t0\n"
     prose = "本年度共办理依申请公开{n}件，全部按时答复。" * 3
     docs = [(f"tab{i}", tabbed.format(n=i)) for i in range(5)] + [("prose", prose.format(n=9))]
@@ -176,6 +176,18 @@ def test_ranking_prefers_doubtful_reports_but_spreads_over_layouts() -> None:
     assert ranked[1].doc == "prose"  # the other cluster comes second despite its lower score
     assert [r.doc for r in ranked[2:]] == ["tab3", "tab2", "tab1", "tab0"]
     assert len({r.cluster for r in ranked[:2]}) == 2
+
+
+def test_density_puts_typical_reports_before_an_uncertain_outlier() -> None:
+    cfg = {**load("annotate")["selection"], "clusters": 1}
+    typical = "一、总体情况\n行政许可\t{n}\t{n}\n行政处罚\t{n}\t0\n"
+    docs = [(f"t{i}", typical.format(n=i)) for i in range(4)] + [("odd", "ＸＹＺ｜｜｜ａｂｃ 99 ｜｜ 77")]
+    analyses = analyse(docs, RegexTagger())
+    for a in analyses:
+        a.extraction = _extraction(conflicts=1, low=1, broken=1)
+    # only NUM spans: the outlier is the most uncertain report, first without density, last with it
+    assert rank(analyses, {**cfg, "density_weight": 0})[0].doc == "odd"
+    assert rank(analyses, cfg)[-1].doc == "odd"
 
 
 class BlockingTrainer:
