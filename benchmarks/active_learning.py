@@ -209,6 +209,7 @@ def write(result: dict[str, Any], elapsed: float) -> None:
         f"model on all labelled reports. Seeds (random picks, fine-tune order): {s['seeds']}. Cell F1 = the product's cells (tagger → "
         "extraction) against gold, mean ± std over seeds.",
         "",
+        *([f"Note: {s['note']}.", ""] if s.get("note") else []),
         "| reports annotated | " + " | ".join(curves) + " |",
         "|---:|" + "---:|" * len(curves),
     ]
