@@ -74,17 +74,21 @@ def main() -> None:
         tagger = ModelTagger(args.model_dir, device=device, quantize=quantize)
         tag_s = timed(lambda t=tagger: t.tag(text), args.repeats)
         full_s = timed(lambda t=tagger: build_extraction("bench", text, t.tag(text)), args.repeats)
-        rows.append({
-            "device": device, "dtype": "int8" if quantize else str(next(tagger.model.parameters()).dtype),
-            "threads": torch.get_num_threads(),
-            "tag_median_s": round(statistics.median(tag_s), 4),
-            "tokens_per_s": round(CHARS / statistics.median(tag_s)),
-            "tag_plus_postprocess_median_s": round(statistics.median(full_s), 4),
-            "tag_plus_postprocess_max_s": round(max(full_s), 4),
-        })
+        rows.append(
+            {
+                "device": device,
+                "dtype": "int8" if quantize else str(next(tagger.model.parameters()).dtype),
+                "threads": torch.get_num_threads(),
+                "tag_median_s": round(statistics.median(tag_s), 4),
+                "tokens_per_s": round(CHARS / statistics.median(tag_s)),
+                "tag_plus_postprocess_median_s": round(statistics.median(full_s), 4),
+                "tag_plus_postprocess_max_s": round(max(full_s), 4),
+            }
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "model_dir": str(args.model_dir.resolve().relative_to(ROOT)) if args.model_dir.resolve().is_relative_to(ROOT)
+        "model_dir": str(args.model_dir.resolve().relative_to(ROOT))
+        if args.model_dir.resolve().is_relative_to(ROOT)
         else str(args.model_dir),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores"
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
@@ -110,8 +114,10 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['device']} | {r['dtype']} | {r['threads']} | {r['tag_median_s']} | {r['tokens_per_s']:,} | "
-                     f"{r['tag_plus_postprocess_median_s']} | {r['tag_plus_postprocess_max_s']} |")
+        lines.append(
+            f"| {r['device']} | {r['dtype']} | {r['threads']} | {r['tag_median_s']} | {r['tokens_per_s']:,} | "
+            f"{r['tag_plus_postprocess_median_s']} | {r['tag_plus_postprocess_max_s']} |"
+        )
     (out / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -80,7 +80,9 @@ def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out_d
     model.to(dtype=torch.float32)
     tokenizer.save_pretrained(str(out))
     id2label, _ = label_maps()
-    (out / LABELS_FILE).write_text(json.dumps([id2label[i] for i in range(len(id2label))], ensure_ascii=False))
+    (out / LABELS_FILE).write_text(
+        json.dumps([id2label[i] for i in range(len(id2label))], ensure_ascii=False)
+    )
     return out
 
 

@@ -47,8 +47,9 @@ def tiny_doc(rng: random.Random) -> tuple[str, list[Span]]:
 
 def tiny_dataset(n: int, seed: int) -> Dataset:
     rng = random.Random(seed)
-    features = Features({"id": Value("string"), "text": Value("string"),
-                         "tags": Sequence(ClassLabel(names=bio_tags()))})
+    features = Features(
+        {"id": Value("string"), "text": Value("string"), "tags": Sequence(ClassLabel(names=bio_tags()))}
+    )
     rows = {"id": [], "text": [], "tags": []}
     for i in range(n):
         text, spans = tiny_doc(rng)
@@ -62,11 +63,22 @@ def tiny_config(tmp_path: Path, **args: object) -> Path:
     tiny_dataset(60, 1).save_to_disk(str(tmp_path / "train"))
     tiny_dataset(10, 2).save_to_disk(str(tmp_path / "eval"))
     cfg = {
-        "seed": 7, "size": "L2-H128", "output_dir": str(tmp_path / "run"), "export_dir": str(tmp_path / "x"),
+        "seed": 7,
+        "size": "L2-H128",
+        "output_dir": str(tmp_path / "run"),
+        "export_dir": str(tmp_path / "x"),
         "data": {"train": {"dir": str(tmp_path / "train")}, "eval": {"dir": str(tmp_path / "eval")}},
         "windows": {"max_length": 512, "stride": 448},
-        "args": {"max_steps": 300, "per_device_train_batch_size": 16, "learning_rate": 0.003,
-                 "logging_steps": 20, "save_steps": 150, "eval_strategy": "no", "use_cpu": True, **args},
+        "args": {
+            "max_steps": 300,
+            "per_device_train_batch_size": 16,
+            "learning_rate": 0.003,
+            "logging_steps": 20,
+            "save_steps": 150,
+            "eval_strategy": "no",
+            "use_cpu": True,
+            **args,
+        },
         "cpu_threads": 2,
     }
     path = tmp_path / "train.yaml"
@@ -184,11 +196,24 @@ def test_init_from_a_saved_pretrained_encoder_with_its_own_tokenizer(tmp_path: P
     core = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
     core.normalizer = normalizers.BertNormalizer(lowercase=False)
     core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]",
-                                  cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
     hub = tmp_path / "hub"
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=128)).save_pretrained(str(hub))
+    BertModel(
+        BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=128,
+        )
+    ).save_pretrained(str(hub))
     tok.save_pretrained(str(hub))
 
     out = train(tiny_config(tmp_path), init_from=hub, output_dir=tmp_path / "run")

@@ -47,7 +47,9 @@ def load_corpus(path: str | Path) -> Dataset:
     path = Path(path)
     target = path / "dataset" if (path / "dataset").is_dir() else path
     if not target.is_dir():
-        raise FileNotFoundError(f"{path}: no dataset here (expected a write_corpus dir or a save_to_disk dir)")
+        raise FileNotFoundError(
+            f"{path}: no dataset here (expected a write_corpus dir or a save_to_disk dir)"
+        )
     return load_from_disk(str(target))
 
 
@@ -93,14 +95,19 @@ def window_metrics(names: Sequence[str]):
             keep = l_row != IGNORE
             true.append([names[i] for i in l_row[keep]])
             guess.append([names[i] for i in p_row[keep]])
-        report = classification_report(true, guess, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+        report = classification_report(
+            true, guess, mode="strict", scheme=IOB2, output_dict=True, zero_division=0
+        )
         return {"f1_micro": report["micro avg"]["f1-score"]}
 
     return compute
 
 
 def evaluate_documents(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ds: Dataset, max_length: int = 512,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    ds: Dataset,
+    max_length: int = 512,
     stride: int = 384,
 ) -> dict[str, Any]:
     """seqeval (strict IOB2) per label on whole documents, overall and per layout when the data has one."""
@@ -112,7 +119,11 @@ def evaluate_documents(
 
     def report(idx: Sequence[int]) -> dict[str, Any]:
         r = classification_report(
-            [true[i] for i in idx], [pred[i] for i in idx], mode="strict", scheme=IOB2, output_dict=True,
+            [true[i] for i in idx],
+            [pred[i] for i in idx],
+            mode="strict",
+            scheme=IOB2,
+            output_dict=True,
             zero_division=0,
         )
         return {k: {m: round(float(v), 4) for m, v in d.items()} for k, d in r.items()}
@@ -208,10 +219,17 @@ def train(
     model = trainer.model.to("cpu", dtype=torch.float32)
     infer = load("model")["windows"]
     metrics = evaluate_documents(model, tokenizer, eval_docs, infer["max_length"], infer["stride"])
-    metrics["train"] = {"documents": len(train_docs), "windows": len(train_ds), "config": cfg,
-                        "init_from": str(init_from) if init_from else None,
-                        "data_sha256": data_fingerprint(train_docs), "eval_sha256": data_fingerprint(eval_docs)}
+    metrics["train"] = {
+        "documents": len(train_docs),
+        "windows": len(train_ds),
+        "config": cfg,
+        "init_from": str(init_from) if init_from else None,
+        "data_sha256": data_fingerprint(train_docs),
+        "eval_sha256": data_fingerprint(eval_docs),
+    }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     save_model(model, tokenizer, export_dir)
-    (export_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    (export_dir / "metrics.json").write_text(
+        json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     return export_dir
