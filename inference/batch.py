@@ -83,6 +83,31 @@ def output_path(out_dir: Path, path: Path, suffix: str = ".json") -> Path:
     return out_dir / f"{path.stem}{suffix}"
 
 
+RUN_FILE = ".govreport-run"  # what made the outputs (see run_signature)
+
+
+def run_signature(tagger: str, model_dir: str | Path | None = None) -> str:
+    """What made the outputs: the tagger, and for the model its weights (path, size, mtime). Outputs made
+    by another tagger or model are not "up to date", whatever their age."""
+    if tagger != "model":
+        return tagger
+    from inference.taggers import DEFAULT_MODEL_DIR
+
+    weights = Path(model_dir or DEFAULT_MODEL_DIR).resolve() / "model.safetensors"
+    try:
+        st = weights.stat()
+    except OSError:
+        return f"model:{weights}"
+    return f"model:{weights}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def _same_run(out_dir: Path, signature: str) -> bool:
+    try:
+        return json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8")).get("signature") == signature
+    except (OSError, ValueError):
+        return False
+
+
 def is_current(path: Path, out_dir: Path, html: bool = False) -> bool:
     """Whether the outputs of ``path`` exist and are newer than it (so a resumed batch skips it)."""
     try:
@@ -149,10 +174,15 @@ def run_batch(
     make_extractor: Callable[[], Extractor] | None = None,
     force: bool = False,
     html: bool = False,
+    signature: str | None = None,
 ) -> BatchResult:
     """Extract each file into ``out_dir/<stem>.json`` (and ``.html``); cross-year warnings are added once all
-    are read. With ``workers`` > 1, ``make_extractor`` (picklable) builds each worker's extractor."""
+    are read. With ``workers`` > 1, ``make_extractor`` (picklable) builds each worker's extractor.
+    ``signature`` (see ``run_signature``) names what extracts; outputs of another signature are redone."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if signature is not None and not _same_run(out_dir, signature):
+        force = True
+        (out_dir / RUN_FILE).unlink(missing_ok=True)
     result = BatchResult()
     todo = []
     owner: dict[Path, Path] = {}
@@ -193,6 +223,8 @@ def run_batch(
     elif todo:
         _run_parallel(todo, out_dir, html, workers, make_extractor or _missing_extractor, record)
     _add_cross_year_warnings(result, out_dir)
+    if signature is not None:
+        write_atomic(out_dir / RUN_FILE, json.dumps({"signature": signature}))
     errors = out_dir / "errors.jsonl"
     if result.failed:
         write_atomic(

@@ -55,7 +55,8 @@ def extract(
     ] = None,
     parquet: Annotated[Path | None, typer.Option(help="The same table as --csv, as Parquet.")] = None,
     html: Annotated[
-        bool, typer.Option(help="Also write OUT/<stem>.html: tagged text and rebuilt tables, issues highlighted.")
+        bool,
+        typer.Option(help="Also write OUT/<stem>.html: tagged text and rebuilt tables, issues highlighted."),
     ] = False,
 ) -> None:
     """Extract the tables of each report into OUT/<stem>.json and print a summary.
@@ -63,7 +64,7 @@ def extract(
     Resumable: a file whose output is newer than itself is skipped unless --force. Exits 0 when every
     input was processed, 1 when any failed (see OUT/errors.jsonl).
     """
-    from inference.batch import collect_inputs, extractor_factory, output_path, run_batch
+    from inference.batch import collect_inputs, extractor_factory, output_path, run_batch, run_signature
     from inference.exports import write_table
 
     files = collect_inputs(inputs)
@@ -87,7 +88,15 @@ def extract(
             progress.update(task, rate=f"{speed:.2f} files/s" if speed else "")
 
         result = run_batch(
-            files, out, None, advance, workers=workers, make_extractor=make_extractor, force=force, html=html
+            files,
+            out,
+            None,
+            advance,
+            workers=workers,
+            make_extractor=make_extractor,
+            force=force,
+            html=html,
+            signature=run_signature(tagger.value, model_dir),
         )
     if len(result.done) <= 50:
         table = Table(title=f"govreport extract: {len(result.done)} done, {len(result.failed)} failed")

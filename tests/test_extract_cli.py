@@ -46,7 +46,7 @@ def test_batch_survives_bad_files(tmp_path):
     novel = Extraction.model_validate_json((out / "novel.json").read_text(encoding="utf-8"))
     assert novel.cells == {} and novel.format is None
     assert any("not recognised" in w for w in novel.warnings)
-    assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
 
 
 def test_all_good_exits_zero_and_writes_valid_json(tmp_path):
@@ -95,4 +95,24 @@ def test_schema_command_prints_the_published_contract():
     schema = json.loads(result.output)
     assert set(schema["required"]) >= {"source", "format", "cells", "violations", "garbled", "warnings"}
     published = Path(__file__).resolve().parents[1] / "inference" / "extraction.schema.json"
-    assert json.loads(published.read_text(encoding="utf-8")) == schema, "run: govreport schema > " + str(published)
+    assert json.loads(published.read_text(encoding="utf-8")) == schema, "run: govreport schema > " + str(
+        published
+    )
+
+
+def test_resume_skips_only_outputs_of_the_same_tagger(tmp_path):
+    from inference.batch import run_batch
+    from inference.pipeline import Extractor
+    from inference.taggers import get_tagger
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SEEDS / "003_a00ed337f27469af.txt", src / "r.txt")
+    out = tmp_path / "out"
+    extractor = Extractor(get_tagger("rules"))
+    first = run_batch([src / "r.txt"], out, extractor, signature="rules")
+    assert len(first.done) == 1
+    again = run_batch([src / "r.txt"], out, extractor, signature="rules")
+    assert again.skipped == [src / "r.txt"] and not again.done
+    other = run_batch([src / "r.txt"], out, extractor, signature="model:elsewhere")
+    assert len(other.done) == 1 and not other.skipped
