@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from configs import load
+from inference.document import Document, InputError
 from inference.readers.builder import BBox, Cell, Grid, TextBuilder, clean_cell
 from inference.readers.grids import Word
 
@@ -233,6 +234,18 @@ def emit(builder: TextBuilder, pages: list[Page]) -> None:
             builder.add(text, block.page, block.bbox)
             prev = block
     builder.end_line()
+
+
+def finish(builder: TextBuilder, pages: list[Page], stage: str, empty: str) -> Document:
+    """The common end of every paged reader: page furniture dropped, tables stitched over page breaks,
+    text emitted; a document without any text is refused (``InputError`` at ``stage``)."""
+    drop_furniture(pages)
+    stitch_tables(pages)
+    emit(builder, pages)
+    doc = builder.build()
+    if not doc.text.strip():
+        raise InputError(builder.source, stage, empty)
+    return doc
 
 
 def _cjk_edge(ch: str) -> bool:

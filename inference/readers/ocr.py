@@ -23,7 +23,7 @@ from configs import load
 from inference.document import Document, InputError
 from inference.readers.builder import BBox, TextBuilder
 from inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
-from inference.readers.layout import Line, Page, Table, drop_furniture, emit, stitch_tables, words_to_lines
+from inference.readers.layout import Line, Page, Table, finish, words_to_lines
 
 
 @cache
@@ -239,10 +239,4 @@ def read_image(path: str | Path, data: bytes | None = None) -> Document:
         pages.append(image_page(np.asarray(frame), number, 72 / dpi))
     builder = TextBuilder(str(path), "image")
     builder.pages = len(pages)
-    drop_furniture(pages)
-    stitch_tables(pages)
-    emit(builder, pages)
-    doc = builder.build()
-    if not doc.text.strip():
-        raise InputError(str(path), "ocr", "no text found in the image")
-    return doc
+    return finish(builder, pages, "ocr", "no text found in the image")

@@ -21,7 +21,7 @@ from configs import load
 from inference.document import Document, InputError
 from inference.readers.builder import BBox, TextBuilder
 from inference.readers.grids import Edge, Word, fill_grid, find_tables
-from inference.readers.layout import Line, Page, Table, drop_furniture, emit, stitch_tables, words_to_lines
+from inference.readers.layout import Line, Page, Table, finish, words_to_lines
 
 _DAMAGED = (
     PdfminerException,
@@ -163,10 +163,4 @@ def read_pdf(path: str | Path, data: bytes | None = None) -> Document:
             else:
                 pages[page.number] = page
         builder.kind = "pdf-ocr" if len(scanned) == len(pages) else "pdf-mixed"
-    drop_furniture(pages)
-    stitch_tables(pages)
-    emit(builder, pages)
-    doc = builder.build()
-    if not doc.text.strip():
-        raise InputError(str(path), "read-pdf", "no text found on any page")
-    return doc
+    return finish(builder, pages, "read-pdf", "no text found on any page")
