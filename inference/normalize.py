@@ -21,11 +21,45 @@ def _tables() -> tuple[dict[int, None], list[tuple[str, str]]]:
     return drop, list(cfg["ocr_confusions"].items())
 
 
+@cache
+def _simplified_table() -> dict[int, str]:
+    """Traditional character → its Simplified form, for characters outside GB2312 whose OpenCC t2s form is
+    one GB2312 character. Characters GB2312 already has are left alone, so Simplified text never changes."""
+    import opencc
+
+    convert = opencc.OpenCC("t2s").convert
+    table: dict[int, str] = {}
+    for lo, hi in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)):
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if _in_gb2312(ch):
+                continue
+            simple = convert(ch)
+            if len(simple) == 1 and simple != ch and _in_gb2312(simple):
+                table[cp] = simple
+    return table
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters folded to Simplified one for one, so every offset stays valid: reports
+    copied in Traditional script are tagged and matched as the Simplified text they mirror."""
+    return text.translate(_simplified_table())
+
+
 @lru_cache(maxsize=65536)
 def for_match(text: str) -> str:
-    """Text reduced to what identifies a label: NFKC, no spaces/punctuation, known OCR slips repaired."""
+    """Text reduced to what identifies a label: NFKC, Simplified script, no spaces/punctuation, known OCR
+    slips repaired."""
     drop, confusions = _tables()
-    out = unicodedata.normalize("NFKC", text).translate(drop)
+    out = to_simplified(unicodedata.normalize("NFKC", text)).translate(drop)
     for slip, right in confusions:
         out = out.replace(slip, right)
     return out

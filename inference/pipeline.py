@@ -7,6 +7,7 @@ import re
 from inference.checks import text_against_tables
 from inference.document import Document
 from inference.garble import stands_for
+from inference.normalize import to_simplified
 from inference.schema import CellOut, Extraction, GarbledOut, SectionOut, ViolationOut
 from inference.sections import find_sections
 from inference.solver import solve
@@ -50,10 +51,12 @@ def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
         k: CellOut(value=p.value, status=p.status, span=p.span, confidence=p.confidence)  # type: ignore[arg-type]
         for k, p in placed.items()
     }
-    warnings = text_against_tables(text, {k: c.value for k, c in cells.items()})
+    simplified = to_simplified(text)  # the narrative checks and spam contexts are written in Simplified
+    warnings = text_against_tables(simplified, {k: c.value for k, c in cells.items()})
+    warnings = reading.notes + warnings
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)
-    garble_words = stands_for(text, spans)
+    garble_words = stands_for(simplified, spans)
     return Extraction(
         source=source,
         format=template.id if present or sections else None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
+from inference.normalize import to_simplified
 from models.windows import window_starts
 
 IGNORE = -100  # label of special and padding tokens: the loss and metrics skip it
@@ -22,8 +23,11 @@ class Encoded:
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
-    """Tokenize ``text`` whole (no truncation); tokens covering no character are dropped."""
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    """Tokenize ``text`` whole (no truncation); tokens covering no character are dropped. Traditional
+    characters are read as their Simplified forms (same offsets): the vocabulary is GB2312."""
+    enc = tokenizer(
+        to_simplified(text), add_special_tokens=False, return_offsets_mapping=True, truncation=False
+    )
     ids = np.asarray(enc["input_ids"], dtype=np.int64)
     offsets = np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     keep = offsets[:, 1] > offsets[:, 0]

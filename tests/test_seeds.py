@@ -85,3 +85,40 @@ def test_evaluate_command_prints_and_writes_json(extracted, tmp_path):
     assert result.exit_code == 0, result.output
     assert "cell F1" in result.output
     assert json.loads(target.read_text(encoding="utf-8"))["documents"] == 5
+
+
+@pytest.mark.parametrize("tagger", ["rules", "model"])
+def test_traditional_copies_read_like_the_originals(tmp_path, seed_names, tagger):
+    """A seed converted to Traditional script (OpenCC s2t, as mirror sites print them) gives the same
+    cells and sections: Traditional characters are read as their Simplified forms, offsets unchanged."""
+    import opencc
+
+    from inference.normalize import to_simplified
+
+    convert = opencc.OpenCC("s2t").convert
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in seed_names:
+        text = (SEEDS / f"{name}.txt").read_text(encoding="utf-8")
+        traditional = convert(text)
+        assert traditional != text and len(to_simplified(traditional)) == len(traditional)
+        (inputs / f"{name}.txt").write_text(traditional, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["extract", str(inputs), "--out", str(out), "--tagger", tagger])
+    assert result.exit_code == 0, result.output
+    scores = evaluate_dirs(DEV_GOLD, out, seed_names)
+    assert scores["cells"]["f1"] >= 0.97
+    assert scores["sections"]["f1"] >= 0.9
+    for name in seed_names:
+        pred = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        text = (inputs / f"{name}.txt").read_text(encoding="utf-8")
+        for section in pred["sections"]:  # headings are quoted from the text as printed
+            assert text[section["start"] : section["end"]] == section["heading"]
+
+
+def test_simplified_text_is_left_alone():
+    from inference.normalize import to_simplified
+
+    text = "关于印发2023年政务公开工作要点的通知\t於 乾 著 後"  # 於 乾 著 後 are GB2312 characters too
+    assert to_simplified(text) == text
+    assert to_simplified("資訊公開年度報告") == "资讯公开年度报告"

@@ -175,3 +175,79 @@ def test_undamaged_tables_read_through_the_rules_tagger(table, layout):
     out = build_extraction("synthetic", text, RulesTagger().tag(text))
     assert {k: c.value for k, c in out.cells.items() if c.value is not None} == cells
     assert all(c.status == "observed" for c in out.cells.values())
+
+
+@st.composite
+def text_layer_table(draw: st.DrawFn):
+    """A consistent table as a PDF text layer prints it: each row's figures beside its label, on the line
+    above (a vertically centred cell) or below; optionally a run of rows written column by column (labels
+    first, then one line per column)."""
+    t, cells = draw(consistent_table())
+    rows = [r.key for r in t.t3.rows]
+    places = draw(st.lists(st.sampled_from(["beside", "above", "below"]), min_size=len(rows), max_size=len(rows)))
+    k = draw(st.integers(2, 5))
+    first = draw(st.none() | st.integers(0, len(rows) - k))
+    return t, cells, places, (first, k)
+
+
+def render_text_layer(t: Template, cells: dict[str, int], places: list[str], block) -> tuple[str, list[Span]]:
+    parts: list[str] = []
+    spans: list[Span] = []
+
+    def put(piece: str, label: str | None = None) -> None:
+        start = sum(map(len, parts))
+        parts.append(piece)
+        if label:
+            spans.append(Span(start, start + len(piece), label))
+
+    def put_figures(values: list[int]) -> None:
+        for i, v in enumerate(values):
+            put("  " if i else "")
+            put(str(v), "NUM")
+
+    first, k = block
+    put(SEC3, "SEC")
+    put("\n")
+    rows = list(t.t3.rows)
+    i = 0
+    while i < len(rows):
+        if i == first:
+            block_rows = rows[i : i + k]
+            for row in block_rows:
+                put(row.label.replace(" ", ""), "ROW")
+                put("\n")
+            for col in range(len(t.t3.cols)):
+                put_figures([cells[t.t3.cells(r.key)[col]] for r in block_rows])
+                put("\n")
+            i += k
+            continue
+        row, place = rows[i], places[i]
+        values = [cells[key] for key in t.t3.cells(row.key)]
+        if place == "above":
+            put_figures(values)
+            put("\n")
+        put(row.label.replace(" ", ""), "ROW")
+        put("    " if place == "beside" else "\n")
+        if place != "above":
+            put_figures(values)
+            put("\n")
+        i += 1
+    put(SEC4, "SEC")
+    put("\n行政复议  行政诉讼\n")
+    put_figures([cells[key] for g in t.t4.rows for key in t.t4.cells(g.key)])
+    put("\n")
+    put(SEC5, "SEC")
+    put("\n无。\n")
+    return "".join(parts), spans
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_layer_table())
+def test_text_layer_rows_come_back_whole(case):
+    """Figures above, beside or below their labels, and rows written column by column, all land in their
+    own rows: order, not proximity alone, says whose figures they are."""
+    t, cells, places, block = case
+    text, spans = render_text_layer(t, cells, places, block)
+    out = build_extraction("synthetic", text, spans)
+    assert {k: c.value for k, c in out.cells.items() if c.value is not None} == cells
+    assert out.violations == []

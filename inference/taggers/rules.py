@@ -13,7 +13,7 @@ from functools import cache
 
 from inference.garble import find_spam
 from inference.matching import THRESHOLD, label_score
-from inference.normalize import PLACEHOLDERS, for_match, has_cjk
+from inference.normalize import PLACEHOLDERS, for_match, has_cjk, to_simplified
 from inference.sections import section_id
 from inference.spans import Span
 from inference.templates import Label, header_words, templates
@@ -82,6 +82,7 @@ class RulesTagger:
         return [self.tag(t) for t in texts]
 
     def tag(self, text: str) -> list[Span]:
+        text = to_simplified(text)  # same offsets; the patterns are written in Simplified
         spans: list[Span] = []
         lines = list(self._lines(text))
         in_tables = False
