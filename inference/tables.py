@@ -8,11 +8,13 @@ import itertools
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
+from inference.arithmetic import check
 from inference.matching import align, label_score
 from inference.normalize import for_match, parse_number
 from inference.sections import Section
@@ -305,10 +307,14 @@ def _match_runs(runs: list[_Block], rows: list[_Block]) -> list[int]:
     return out
 
 
-def _untransposed(runs: list[_Block], labels: list[_Block], n_cols: int) -> list[_Block]:
+Held = Callable[[list[tuple[Label, list[float | None]]]], int]
+
+
+def _untransposed(runs: list[_Block], labels: list[_Block], n_cols: int, held: Held) -> list[_Block]:
     """Rows read column by column put back. A text layer that writes a merged-cell region one column at
     a time prints k bare row labels, then ``n_cols`` lines of k figures (one line per column): those
-    lines become k runs, one per label, standing on their labels' lines."""
+    lines become k runs, one per label, standing on their labels' lines. A square block (k = n_cols)
+    is turned only when the turned rows satisfy more of the rules than the lines as printed."""
     out: list[_Block] = []
     i = 0
     while i < len(runs):
@@ -320,17 +326,38 @@ def _untransposed(runs: list[_Block], labels: list[_Block], n_cols: int) -> list
             j += 1
         after = runs[i - 1].start if i else -1
         bare = [lab for lab in labels if after < lab.start < runs[i].start][-k:]
-        if 2 <= k != n_cols and j - i == n_cols and len(bare) == k:
+        if k >= 2 and j - i == n_cols and len(bare) == k:
             block = runs[i:j]
-            out += [
-                _Block(lab.first, lab.last, lab.start, figures=[b.figures[r] for b in block])
-                for r, lab in enumerate(bare)
-            ]
-            i = j
-        else:
-            out.append(runs[i])
-            i += 1
+            turned = [[b.figures[r] for b in block] for r in range(k)]
+            if k != n_cols or held(_values(bare, turned)) > held(_values(bare, [b.figures for b in block])):
+                out += [
+                    _Block(lab.first, lab.last, lab.start, figures=f)
+                    for lab, f in zip(bare, turned, strict=True)
+                ]
+                i = j
+                continue
+        out.append(runs[i])
+        i += 1
     return out
+
+
+def _values(
+    labels: list[_Block], rows: list[list[tuple[Span, Figure]]]
+) -> list[tuple[Label, list[float | None]]]:
+    return [
+        (lab.label, [f.value for _, f in row]) for lab, row in zip(labels, rows, strict=True) if lab.label
+    ]
+
+
+def _rules_held(template: Template, optional: frozenset[str]) -> Held:
+    """How many of the report's rules a set of table-3 rows satisfies on its own."""
+    rules = template.active_rules(optional)
+
+    def held(rows: list[tuple[Label, list[float | None]]]) -> int:
+        cells = {k: v for lab, vals in rows for k, v in zip(template.t3.cells(lab.key), vals, strict=False)}
+        return sum(1 for r in rules if (c := check(r, cells)) is not None and c.holds)
+
+    return held
 
 
 def _labelled_rows(
@@ -339,7 +366,7 @@ def _labelled_rows(
     seq: list[Label],
     sinks: list[Label],
     line_starts: list[int],
-    n_cols: int | None = None,
+    untranspose: tuple[int, Held] | None = None,
 ) -> tuple[list[tuple[Label, list[Figure]]], dict[int, Span]]:
     """Row labels matched in order, each with its run of figures (see ``_match_runs``)."""
     frags = [s for s in spans if s.label == "ROW"]
@@ -372,8 +399,8 @@ def _labelled_rows(
     runs = _figure_blocks(
         text, spans, line_starts, [f.start for f, a in zip(frags, assigned, strict=True) if a >= 0]
     )
-    if n_cols:
-        runs = _untransposed(runs, labels, n_cols)
+    if untranspose:
+        runs = _untransposed(runs, labels, *untranspose)
     for run, j in zip(runs, _match_runs(runs, labels), strict=True):
         if j >= 0:
             labels[j].figures = run.figures
@@ -400,9 +427,8 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
 
     t3_seq = _t3_sequence(template)
     groups = [g for g in template.t3_groups if g.key not in {r.key for r in t3_seq}]
-    t3_rows, t3_spans = _labelled_rows(
-        text, in_zone["t3"], t3_seq, groups, line_starts, len(template.t3.cols)
-    )
+    untranspose = (len(template.t3.cols), _rules_held(template, frozenset()))
+    t3_rows, t3_spans = _labelled_rows(text, in_zone["t3"], t3_seq, groups, line_starts, untranspose)
     spans_of.update(t3_spans)
     optional = frozenset(
         lab.key for lab, figs in t3_rows if figs and any(lab.key == o.key for o in template.t3_optional)
