@@ -21,10 +21,16 @@ NOT_A_REPORT = "not recognised as a disclosure report: no section headings and n
 
 
 def _title(text: str, spans: list[Span]) -> str | None:
-    for s in spans:
-        if s.label == "TITLE":
-            return _TITLE_EDGE.sub("", s.text(text)) or None
-    return None
+    """The first TITLE span, joined with the TITLE spans right below it (a title printed over two lines)."""
+    titles = [s for s in spans if s.label == "TITLE"]
+    if not titles:
+        return None
+    parts = [titles[0]]
+    for span in titles[1:]:
+        if text[parts[-1].end : span.start].strip():
+            break
+        parts.append(span)
+    return _TITLE_EDGE.sub("", "".join(p.text(text).strip() for p in parts)) or None
 
 
 def _year(title: str | None, text: str) -> int | None:
