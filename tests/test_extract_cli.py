@@ -116,3 +116,19 @@ def test_resume_skips_only_outputs_of_the_same_tagger(tmp_path):
     assert again.skipped == [src / "r.txt"] and not again.done
     other = run_batch([src / "r.txt"], out, extractor, signature="model:elsewhere")
     assert len(other.done) == 1 and not other.skipped
+
+
+def test_a_title_printed_over_two_lines_is_joined():
+    from inference.pipeline import build_extraction
+    from inference.spans import Span
+
+    text = "  宁安市延塘区人民政府\n  2023年度政府信息公开工作报告\n一、总体情况\n正文。"
+    first, second = text.index("宁安"), text.index("2023")
+    spans = [
+        Span(first, text.index("\n"), "TITLE"),
+        Span(second, text.index("\n", second), "TITLE"),
+        Span(text.index("一、"), text.index("\n正文"), "SEC"),
+    ]
+    assert build_extraction("t", text, spans).title == "宁安市延塘区人民政府2023年度政府信息公开工作报告"
+    spans[0] = Span(first, text.index("\n") - 2, "TITLE")  # text between the two spans: not joined
+    assert build_extraction("t", text, spans).title == "宁安市延塘区人民"

@@ -184,7 +184,9 @@ def text_layer_table(draw: st.DrawFn):
     first, then one line per column)."""
     t, cells = draw(consistent_table())
     rows = [r.key for r in t.t3.rows]
-    places = draw(st.lists(st.sampled_from(["beside", "above", "below"]), min_size=len(rows), max_size=len(rows)))
+    places = draw(
+        st.lists(st.sampled_from(["beside", "above", "below"]), min_size=len(rows), max_size=len(rows))
+    )
     k = draw(st.integers(2, 5))
     first = draw(st.none() | st.integers(0, len(rows) - k))
     return t, cells, places, (first, k)
