@@ -58,8 +58,7 @@ def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
         for k, p in placed.items()
     }
     simplified = to_simplified(text)  # the narrative checks and spam contexts are written in Simplified
-    warnings = text_against_tables(simplified, {k: c.value for k, c in cells.items()})
-    warnings = reading.notes + warnings
+    warnings = reading.notes + text_against_tables(simplified, {k: c.value for k, c in cells.items()})
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)
     garble_words = stands_for(simplified, spans)

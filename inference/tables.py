@@ -349,9 +349,9 @@ def _values(
     ]
 
 
-def _rules_held(template: Template, optional: frozenset[str]) -> Held:
+def _rules_held(template: Template) -> Held:
     """How many of the report's rules a set of table-3 rows satisfies on its own."""
-    rules = template.active_rules(optional)
+    rules = template.active_rules()
 
     def held(rows: list[tuple[Label, list[float | None]]]) -> int:
         cells = {k: v for lab, vals in rows for k, v in zip(template.t3.cells(lab.key), vals, strict=False)}
@@ -370,6 +370,10 @@ def _labelled_rows(
 ) -> tuple[list[tuple[Label, list[Figure]]], dict[int, Span]]:
     """Row labels matched in order, each with its run of figures (see ``_match_runs``)."""
     frags = [s for s in spans if s.label == "ROW"]
+
+    def best(fragment: str) -> float:
+        return max(label_score(fragment, lab) for lab in seq)
+
     texts = []
     for i, s in enumerate(frags):
         own = s.text(text)
@@ -379,26 +383,21 @@ def _labelled_rows(
         prev = frags[i - 1].text(text) if i else ""
         if (
             prev
-            and max(label_score(prev, lab) for lab in seq) < WHOLE
+            and best(prev) < WHOLE
             and not any(n.label == "NUM" and frags[i - 1].end <= n.start < s.start for n in spans)
+            and best(prev + own) > best(own)
         ):
-            joined = prev + own
-            if max(label_score(joined, lab) for lab in seq) > max(label_score(own, lab) for lab in seq):
-                own = joined
+            own = prev + own
         texts.append(own)
-    assigned = align(texts, seq, sinks)
+    matched = [(frag, seq[a]) for frag, a in zip(frags, align(texts, seq, sinks), strict=True) if a >= 0]
     labels: list[_Block] = []
-    for frag, a in zip(frags, assigned, strict=True):
-        if a < 0:
-            continue
+    for frag, label in matched:
         first, last = _line(line_starts, frag.start), _line(line_starts, frag.end - 1)
-        if labels and labels[-1].label is seq[a]:
+        if labels and labels[-1].label is label:
             labels[-1].last = last
         else:
-            labels.append(_Block(first, last, frag.start, seq[a]))
-    runs = _figure_blocks(
-        text, spans, line_starts, [f.start for f, a in zip(frags, assigned, strict=True) if a >= 0]
-    )
+            labels.append(_Block(first, last, frag.start, label))
+    runs = _figure_blocks(text, spans, line_starts, [frag.start for frag, _ in matched])
     if untranspose:
         runs = _untransposed(runs, labels, *untranspose)
     for run, j in zip(runs, _match_runs(runs, labels), strict=True):
@@ -427,7 +426,7 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
 
     t3_seq = _t3_sequence(template)
     groups = [g for g in template.t3_groups if g.key not in {r.key for r in t3_seq}]
-    untranspose = (len(template.t3.cols), _rules_held(template, frozenset()))
+    untranspose = (len(template.t3.cols), _rules_held(template))
     t3_rows, t3_spans = _labelled_rows(text, in_zone["t3"], t3_seq, groups, line_starts, untranspose)
     spans_of.update(t3_spans)
     optional = frozenset(

@@ -58,21 +58,21 @@ def test_truncated_pdf(tmp_path, share):
     assert err.stage == "read-pdf" and "damaged or truncated PDF" in err.reason
 
 
-def test_password_protected_pdf(tmp_path):
+def _encrypted(path, user_password: str):
+    """A copy of the real PDF encrypted with ``user_password`` (and an owner password)."""
     writer = PdfWriter(clone_from=PdfReader(REAL_PDF))
-    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
-    path = tmp_path / "locked.pdf"
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
     writer.write(path)
-    assert "password-protected" in _error(path).reason
+    return path
+
+
+def test_password_protected_pdf(tmp_path):
+    assert "password-protected" in _error(_encrypted(tmp_path / "locked.pdf", "secret")).reason
 
 
 def test_owner_password_only_pdf_is_read(tmp_path):
     """Encrypted with an empty user password (printing restrictions only): readable, so read it."""
-    writer = PdfWriter(clone_from=PdfReader(REAL_PDF))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
-    path = tmp_path / "restricted.pdf"
-    writer.write(path)
-    assert "（七）总计" in read_document(path).text
+    assert "（七）总计" in read_document(_encrypted(tmp_path / "restricted.pdf", "")).text
 
 
 def test_fifty_megabyte_text(tmp_path):

@@ -68,19 +68,43 @@ def damaged_report(draw: st.DrawFn):
     return t, cells, layout, damage
 
 
+class Tagged:
+    """Report text built piece by piece, with the spans a perfect tagger would give."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.spans: list[Span] = []
+        self.size = 0
+
+    def put(self, piece: str, label: str | None = None) -> None:
+        if label:
+            self.spans.append(Span(self.size, self.size + len(piece), label))
+        self.parts.append(piece)
+        self.size += len(piece)
+
+    def figures(self, values: list[int], sep: str) -> None:
+        for i, v in enumerate(values):
+            if i:
+                self.put(sep)
+            self.put(str(v), "NUM")
+
+    def close(self, t: Template, cells: dict[str, int], sep: str) -> tuple[str, list[Span]]:
+        """Section 4 with its table, section 5; then the text and its spans."""
+        self.put(SEC4, "SEC")
+        self.put(f"\n行政复议{sep}行政诉讼\n")
+        self.figures([cells[key] for g in t.t4.rows for key in t.t4.cells(g.key)], sep)
+        self.put("\n")
+        self.put(SEC5, "SEC")
+        self.put("\n无。\n")
+        return "".join(self.parts), self.spans
+
+
 def render(t: Template, cells: dict[str, int], layout: str, damage: dict) -> tuple[str, list[Span]]:
     """The report as text plus the spans a perfect tagger would give. In the tab layout a dropped figure
     leaves an empty field (the position shows) and a shifted row has an extra empty field; one cell per line,
     a lost figure leaves no trace."""
-    parts: list[str] = []
-    spans: list[Span] = []
-
-    def put(piece: str, label: str | None = None) -> None:
-        start = sum(map(len, parts))
-        parts.append(piece)
-        if label:
-            spans.append(Span(start, start + len(piece), label))
-
+    doc = Tagged()
+    put = doc.put
     put(SEC3, "SEC")
     put("\n")
     for row in t.t3.rows:
@@ -101,16 +125,7 @@ def render(t: Template, cells: dict[str, int], layout: str, damage: dict) -> tup
             put("\t" if layout == "tabs" else "\n")
             put(fig, "NUM")
         put("\n")
-    put(SEC4, "SEC")
-    put("\n行政复议\t行政诉讼\n")
-    for i, key in enumerate(k for g in t.t4.rows for k in t.t4.cells(g.key)):
-        if i:
-            put("\t")
-        put(str(cells[key]), "NUM")
-    put("\n")
-    put(SEC5, "SEC")
-    put("\n无。\n")
-    return "".join(parts), spans
+    return doc.close(t, cells, "\t")
 
 
 def oracle(t: Template, cells: dict[str, int], layout: str, damage: dict) -> dict[str, int | None]:
@@ -193,19 +208,11 @@ def text_layer_table(draw: st.DrawFn):
 
 
 def render_text_layer(t: Template, cells: dict[str, int], places: list[str], block) -> tuple[str, list[Span]]:
-    parts: list[str] = []
-    spans: list[Span] = []
-
-    def put(piece: str, label: str | None = None) -> None:
-        start = sum(map(len, parts))
-        parts.append(piece)
-        if label:
-            spans.append(Span(start, start + len(piece), label))
+    doc = Tagged()
+    put = doc.put
 
     def put_figures(values: list[int]) -> None:
-        for i, v in enumerate(values):
-            put("  " if i else "")
-            put(str(v), "NUM")
+        doc.figures(values, "  ")
 
     first, k = block
     put(SEC3, "SEC")
@@ -234,13 +241,7 @@ def render_text_layer(t: Template, cells: dict[str, int], places: list[str], blo
             put_figures(values)
             put("\n")
         i += 1
-    put(SEC4, "SEC")
-    put("\n行政复议  行政诉讼\n")
-    put_figures([cells[key] for g in t.t4.rows for key in t.t4.cells(g.key)])
-    put("\n")
-    put(SEC5, "SEC")
-    put("\n无。\n")
-    return "".join(parts), spans
+    return doc.close(t, cells, "  ")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
