@@ -7,12 +7,15 @@ TAGGER ?= $(if $(wildcard models/tagger/config.json),model,rules)
 
 .PHONY: setup run test test-fast lint bench labelstudio fonts synth-test model clean
 
+# Installs stay quiet (errors still show): no registry or setuptools notices in `make run`'s output.
+PIP := PYTHONWARNINGS=ignore $(BIN)/pip install -qq
+
 $(BIN)/govreport: pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(PIP) --upgrade pip
 	# torch first, pinned to the local CPU build, so no other requirement can pull a CUDA build
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev]"
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[dev]"
 	touch $@
 
 setup: $(BIN)/govreport

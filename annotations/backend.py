@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from govreport.annotations.pull import example, write_examples
+from govreport.annotations.results import AnnotationProblem, prediction
+from govreport.configs import load
+from govreport.inference.taggers.base import Tagger
 from pydantic import BaseModel
-
-from annotations.pull import example, write_examples
-from annotations.results import AnnotationProblem, prediction
-from configs import load
-from inference.taggers.base import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +31,13 @@ Trainer = Callable[..., Path]  # training.train.train's signature
 
 
 def _load_model_tagger(model_dir: Path) -> Tagger:
-    from inference.taggers.model import ModelTagger
+    from govreport.inference.taggers.model import ModelTagger
 
     return ModelTagger(model_dir)
 
 
 def _train(*args: Any, **kwargs: Any) -> Path:
-    from training.train import train
+    from govreport.training.train import train
 
     return train(*args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""CLI of the annotation loop (``govreport annotate …``); registered on the main app by inference/cli.py."""
+"""CLI of the annotation loop (``govreport annotate …``); registered on the main app by govreport/cli.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from govreport.configs import load
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-
-from configs import load
 
 annotate = typer.Typer(
     help="Active learning in Label Studio: config, push, select, pull, and the ML backend (serve). "
@@ -41,7 +40,7 @@ def _progress() -> Progress:
 
 
 def _tagger(name: TaggerName, model_dir: Path | None):  # type: ignore[no-untyped-def]
-    from inference.taggers import DEFAULT_MODEL_DIR, get_tagger
+    from govreport.inference.taggers import DEFAULT_MODEL_DIR, get_tagger
 
     version = f"{load('annotate')['push']['model_version_prefix']}{name.value}"
     if name is TaggerName.model:
@@ -52,7 +51,7 @@ def _tagger(name: TaggerName, model_dir: Path | None):  # type: ignore[no-untype
 @annotate.command()
 def config(out: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None) -> None:
     """The labelling config (span labels over the report text), generated from configs/."""
-    from annotations.labelconfig import label_config
+    from govreport.annotations.labelconfig import label_config
 
     xml = label_config()
     if out:
@@ -75,9 +74,9 @@ def push(
 
     Reports already in the project are skipped; exits 1 when a batch failed (run again to retry it).
     """
-    from annotations.client import connect
-    from annotations.push import push as do_push
-    from annotations.push import read_reports
+    from govreport.annotations.client import connect
+    from govreport.annotations.push import push as do_push
+    from govreport.annotations.push import read_reports
 
     reports = read_reports(directory)
     client = connect(url)
@@ -113,8 +112,8 @@ def select(
     out: Annotated[Path | None, typer.Option(help="Write the full ranking as JSON lines here.")] = None,
 ) -> None:
     """Rank reports by how much annotating them would teach the model (uncertainty, rules, diversity)."""
-    from annotations.push import read_reports
-    from annotations.selection import analyse, rank
+    from govreport.annotations.push import read_reports
+    from govreport.annotations.selection import analyse, rank
 
     reports = read_reports(directory)
     tag, _ = _tagger(tagger, model_dir)
@@ -152,8 +151,8 @@ def rescore(
     model_dir: ModelDir = None,
 ) -> None:
     """After a fine-tune: refresh the score (al_*) and prediction of every task not annotated yet."""
-    from annotations.client import connect
-    from annotations.rescore import rescore as do_rescore
+    from govreport.annotations.client import connect
+    from govreport.annotations.rescore import rescore as do_rescore
 
     client = connect(url)
     tag, version = _tagger(tagger, model_dir)
@@ -171,8 +170,8 @@ def pull(
     strict: Annotated[bool, typer.Option(help="Exit 1 when any annotation was rejected.")] = False,
 ) -> None:
     """Export annotations as training examples; offsets and labels are checked task by task."""
-    from annotations.client import connect
-    from annotations.pull import pull as do_pull
+    from govreport.annotations.client import connect
+    from govreport.annotations.pull import pull as do_pull
 
     report = do_pull(connect(url), project, out)
     console.print(
@@ -194,9 +193,8 @@ def serve(
 ) -> None:
     """Run the ML backend: connect it in the project's Settings → Model (URL http://HOST:PORT)."""
     import uvicorn
-
-    from annotations.backend import ModelService, create_app
-    from inference.taggers import DEFAULT_MODEL_DIR
+    from govreport.annotations.backend import ModelService, create_app
+    from govreport.inference.taggers import DEFAULT_MODEL_DIR
 
     cfg = load("annotate")["backend"]
     recipe = train_config or REPO / cfg["train_config"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
+from govreport.annotations.labelconfig import label_config
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
-
-from annotations.labelconfig import label_config
 
 API_KEY_ENV = "LABEL_STUDIO_API_KEY"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from configs import load
+from govreport.configs import load
 
 
 def label_config() -> str:

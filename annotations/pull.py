@@ -14,12 +14,11 @@ from typing import Any
 
 from datasets import ClassLabel, Dataset, Features, Value
 from datasets import Sequence as SequenceFeature
+from govreport.annotations.client import project_id
+from govreport.annotations.results import AnnotationProblem, annotation_spans
+from govreport.configs import load
+from govreport.inference.spans import bio_tags, spans_to_bio
 from label_studio_sdk import LabelStudio
-
-from annotations.client import project_id
-from annotations.results import AnnotationProblem, annotation_spans
-from configs import load
-from inference.spans import bio_tags, spans_to_bio
 
 
 @dataclass

@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from govreport.annotations.client import ensure_project
+from govreport.annotations.results import prediction
+from govreport.annotations.selection import Analysis, Ranked, analyse, rank
+from govreport.configs import load
+from govreport.inference.document import InputError
+from govreport.inference.taggers.base import Tagger
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
-
-from annotations.client import ensure_project
-from annotations.results import prediction
-from annotations.selection import Analysis, Ranked, analyse, rank
-from configs import load
-from inference.document import InputError
-from inference.taggers.base import Tagger
 
 log = logging.getLogger(__name__)
 

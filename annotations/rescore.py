@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from govreport.annotations.client import project_id
+from govreport.annotations.results import prediction
+from govreport.annotations.selection import analyse, rank
+from govreport.inference.taggers.base import Tagger
 from label_studio_sdk import LabelStudio
-
-from annotations.client import project_id
-from annotations.results import prediction
-from annotations.selection import analyse, rank
-from inference.taggers.base import Tagger
 
 
 def rescore(

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from configs import load
-from inference.spans import Span, label_names
+from govreport.configs import load
+from govreport.inference.spans import Span, label_names
 
 
 class AnnotationProblem(ValueError):

@@ -14,15 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from govreport.configs import load
+from govreport.inference.pipeline import build_extraction
+from govreport.inference.schema import Extraction
+from govreport.inference.spans import Span
+from govreport.inference.taggers.base import Tagger
 from scipy.sparse import csr_matrix
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
-
-from configs import load
-from inference.pipeline import build_extraction
-from inference.schema import Extraction
-from inference.spans import Span
-from inference.taggers.base import Tagger
 
 SIGNALS = ("uncertainty", "broken_rules", "low_confidence", "conflict")
 

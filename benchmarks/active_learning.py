@@ -27,15 +27,14 @@ from typing import Any
 import numpy as np
 import yaml
 from datasets import Dataset
-
-from annotations.pull import example_features
-from annotations.selection import analyse, rank
-from evaluation.metrics import aggregate, score_document
-from inference.pipeline import build_extraction
-from inference.taggers.model import ModelTagger
-from training.synth import generate
-from training.synth.generate import Rendered
-from training.train import train
+from govreport.annotations.pull import example_features
+from govreport.annotations.selection import analyse, rank
+from govreport.evaluation.metrics import aggregate, score_document
+from govreport.inference.pipeline import build_extraction
+from govreport.inference.taggers.model import ModelTagger
+from govreport.training.synth import generate
+from govreport.training.synth.generate import Rendered
+from govreport.training.train import train
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -270,7 +269,7 @@ def main() -> None:
     parser.add_argument("--test-seed", type=int, default=7002)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for noisy in ("transformers", "datasets", "training.train"):
+    for noisy in ("transformers", "datasets", "govreport.training.train"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="al-bench-") as work:
         run(args, Path(work))

@@ -18,18 +18,15 @@ import os
 import platform
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-
-from inference.pipeline import build_extraction  # noqa: E402
-from inference.taggers.model import ModelTagger  # noqa: E402
-from training.synth import iter_docs  # noqa: E402
+from govreport.inference.pipeline import build_extraction  # noqa: E402
+from govreport.inference.taggers.model import ModelTagger  # noqa: E402
+from govreport.training.synth import iter_docs  # noqa: E402
 
 CHARS = 10_000
 SEED = 424242

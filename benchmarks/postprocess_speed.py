@@ -13,16 +13,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, as the target says
 import json
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from inference.pipeline import build_extraction  # noqa: E402
-from inference.readers import read_document  # noqa: E402
-from inference.taggers import get_tagger  # noqa: E402
+from govreport.inference.pipeline import build_extraction  # noqa: E402
+from govreport.inference.readers import read_document  # noqa: E402
+from govreport.inference.taggers import get_tagger  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 REPEATS = 20

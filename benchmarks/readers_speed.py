@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 PDFS = ["huaian_city_2024", "hongze_district_2023", "hongze_district_2024"]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -61,7 +60,7 @@ def _prepare(case: str, folder: Path) -> int:
 
 def _run_case(case: str, workers: int, tagger: str, inputs: Path, out: Path) -> dict:
     """In this (fresh) process: the batch over ``inputs``; wall time and peak RSS per worker."""
-    from inference.batch import extractor_factory, run_batch
+    from govreport.inference.batch import extractor_factory, run_batch
 
     files = sorted(inputs.iterdir())
     make = extractor_factory(tagger)
@@ -80,7 +79,7 @@ def _run_case(case: str, workers: int, tagger: str, inputs: Path, out: Path) -> 
 
 def _f1(out: Path, suffix: str = "") -> float:
     """Cell F1 of the three real reports' outputs (renamed to the gold names) against their gold."""
-    from evaluation.metrics import evaluate_dirs
+    from govreport.evaluation.metrics import evaluate_dirs
 
     scored = out.parent / f"{out.name}_scored"
     scored.mkdir(exist_ok=True)

@@ -15,8 +15,8 @@ import platform
 import time
 from pathlib import Path
 
-from training.synth import generate
-from training.synth.layouts import TEXT_LAYOUTS
+from govreport.training.synth import generate
+from govreport.training.synth.layouts import TEXT_LAYOUTS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

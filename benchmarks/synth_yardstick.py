@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from evaluation.metrics import evaluate_dirs
-from training.synth import generate, write_corpus, write_docs
-from training.synth.layouts import available
+from govreport.evaluation.metrics import evaluate_dirs
+from govreport.training.synth import generate, write_corpus, write_docs
+from govreport.training.synth.layouts import available
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

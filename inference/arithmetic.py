@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from inference.templates import Rule
+from govreport.inference.templates import Rule
 
 Value = int | float | None
 TOLERANCE = 1e-6

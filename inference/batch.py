@@ -17,11 +17,11 @@ from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
-from inference.checks import across_years
-from inference.document import InputError
-from inference.pipeline import Extractor, build_extraction
-from inference.readers import read_document
-from inference.schema import Extraction
+from govreport.inference.checks import across_years
+from govreport.inference.document import InputError
+from govreport.inference.pipeline import Extractor, build_extraction
+from govreport.inference.readers import read_document
+from govreport.inference.schema import Extraction
 
 
 def write_atomic(path: Path, data: str) -> None:
@@ -91,7 +91,7 @@ def run_signature(tagger: str, model_dir: str | Path | None = None) -> str:
     by another tagger or model are not "up to date", whatever their age."""
     if tagger != "model":
         return tagger
-    from inference.taggers import DEFAULT_MODEL_DIR
+    from govreport.inference.taggers import DEFAULT_MODEL_DIR
 
     weights = Path(model_dir or DEFAULT_MODEL_DIR).resolve() / "model.safetensors"
     try:
@@ -131,7 +131,7 @@ def process_file(path: Path, extractor: Extractor, out_dir: Path, html: bool = F
         extraction = build_extraction(doc.source, doc.text, spans)
         write_atomic(output_path(out_dir, path), extraction.model_dump_json(indent=2))
         if html:
-            from inference.exports import report_html
+            from govreport.inference.exports import report_html
 
             write_atomic(output_path(out_dir, path, HTML_SUFFIX), report_html(extraction, doc, spans))
     except Exception as exc:
@@ -240,7 +240,7 @@ def _missing_extractor() -> Extractor:
 
 
 def _build_extractor(tagger: str, model_dir: str | None) -> Extractor:
-    from inference.taggers import get_tagger
+    from govreport.inference.taggers import get_tagger
 
     return Extractor(get_tagger(tagger, model_dir=model_dir))
 

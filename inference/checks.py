@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 
-from configs import load
-from inference.schema import Extraction
+from govreport.configs import load
+from govreport.inference.schema import Extraction
 
 _BODY_NOISE = re.compile(r"\s|20\d\d\s*年度?|政府信息公开工作年度报告|年度报告|[•·\-—_]")
 

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-
-from inference.document import Document
-from inference.schema import Extraction
-from inference.spans import Span
-from inference.templates import Table, Template, templates
+from govreport.inference.document import Document
+from govreport.inference.schema import Extraction
+from govreport.inference.spans import Span
+from govreport.inference.templates import Table, Template, templates
 
 STATUSES = ("observed", "inferred", "missing", "conflict")
 

@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from functools import cache
 
-from configs import load
-from inference.spans import Span
+from govreport.configs import load
+from govreport.inference.spans import Span
 
 _REPLACEMENT = re.compile(r"\ufffd+")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
+from govreport.inference.normalize import for_match
+from govreport.inference.templates import Label
 from rapidfuzz import fuzz
-
-from inference.normalize import for_match
-from inference.templates import Label
 
 THRESHOLD = 0.8
 SPECIFICITY = 1e-4

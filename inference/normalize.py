@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 
-from configs import load
+from govreport.configs import load
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
-from inference.checks import text_against_tables
-from inference.document import Document
-from inference.garble import stands_for
-from inference.normalize import to_simplified
-from inference.schema import CellOut, Extraction, GarbledOut, SectionOut, ViolationOut
-from inference.sections import find_sections
-from inference.solver import solve
-from inference.spans import Span
-from inference.tables import read_tables
-from inference.taggers.base import Tagger
+from govreport.inference.checks import text_against_tables
+from govreport.inference.document import Document
+from govreport.inference.garble import stands_for
+from govreport.inference.normalize import to_simplified
+from govreport.inference.schema import CellOut, Extraction, GarbledOut, SectionOut, ViolationOut
+from govreport.inference.sections import find_sections
+from govreport.inference.solver import solve
+from govreport.inference.spans import Span
+from govreport.inference.tables import read_tables
+from govreport.inference.taggers.base import Tagger
 
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _TITLE_EDGE = re.compile(r"^[^\w\u4e00-\u9fff]+|[^\w\u4e00-\u9fff]+$")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inference.matching import THRESHOLD, label_score
-from inference.spans import Span
-from inference.templates import Label, sections
+from govreport.inference.matching import THRESHOLD, label_score
+from govreport.inference.spans import Span
+from govreport.inference.templates import Label, sections
 
 NUMERALS = "一二三四五六"
 

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from inference.arithmetic import Value, broken, solve_one, valid_value
-from inference.templates import Rule
+from govreport.inference.arithmetic import Value, broken, solve_one, valid_value
+from govreport.inference.templates import Rule
 
 MAX_CANDIDATES_PER_ROW = 120
 MAX_GRID = 300_000

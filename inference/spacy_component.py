@@ -6,13 +6,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import spacy
+from govreport.configs import load
+from govreport.inference.taggers import get_tagger
+from govreport.inference.taggers.base import Tagger
 from spacy import displacy
 from spacy.language import Language
 from spacy.tokens import Doc
-
-from configs import load
-from inference.taggers import get_tagger
-from inference.taggers.base import Tagger
 
 FACTORY = "govreport_tagger"
 SPANS_KEY = "govreport"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from configs import load
+from govreport.configs import load
 
 
 def label_names() -> list[str]:

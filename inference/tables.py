@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
-
-from inference.arithmetic import check
-from inference.matching import align, label_score
-from inference.normalize import for_match, parse_number
-from inference.sections import Section
-from inference.solver import Figure, RowReading
-from inference.spans import Span
-from inference.templates import Label, Template, template_for_year, templates
+from govreport.inference.arithmetic import check
+from govreport.inference.matching import align, label_score
+from govreport.inference.normalize import for_match, parse_number
+from govreport.inference.sections import Section
+from govreport.inference.solver import Figure, RowReading
+from govreport.inference.spans import Span
+from govreport.inference.templates import Label, Template, template_for_year, templates
 
 TABLES = ("t2", "t3", "t4")
 WHOLE = 0.95  # a fragment scoring this names its label on its own

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from configs import load
+from govreport.configs import load
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from govreport.inference.normalize import to_simplified
+from govreport.models.windows import window_starts
 from transformers import PreTrainedTokenizerBase
-
-from inference.normalize import to_simplified
-from models.windows import window_starts
 
 IGNORE = -100  # label of special and padding tokens: the loss and metrics skip it
 

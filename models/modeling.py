@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import torch
+from govreport.configs import load
+from govreport.inference.spans import bio_tags
+from govreport.models.tokenizer import build_tokenizer
 from transformers import (
     AutoConfig,
     AutoModelForTokenClassification,
@@ -13,10 +16,6 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
-
-from configs import load
-from inference.spans import bio_tags
-from models.tokenizer import build_tokenizer
 
 LABELS_FILE = "labels.json"
 

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from govreport.inference.spans import Span, bio_to_spans
+from govreport.models.encoding import char_probs, content_size, encode, special_ids
+from govreport.models.windows import merge_windows, window_starts
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-from inference.spans import Span, bio_to_spans
-from models.encoding import char_probs, content_size, encode, special_ids
-from models.windows import merge_windows, window_starts
 
 
 @torch.inference_mode()

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govreport.configs import load
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
-
-from configs import load
 
 SPECIAL_TOKENS = {
     "pad_token": "[PAD]",

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 import uvicorn
-
-from annotations.server import LabelStudioMissing, LabelStudioServer, free_port
+from govreport.annotations.server import LabelStudioMissing, LabelStudioServer, free_port
 
 
 @pytest.fixture(scope="session")

@@ -12,23 +12,22 @@ from pathlib import Path
 import pytest
 from datasets import load_from_disk
 from fastapi.testclient import TestClient
-from label_studio_sdk.label_interface import LabelInterface
-
-from annotations.backend import ModelService, create_app
-from annotations.labelconfig import label_config
-from annotations.pull import (
+from govreport.annotations.backend import ModelService, create_app
+from govreport.annotations.labelconfig import label_config
+from govreport.annotations.pull import (
     PullReport,
     chosen_annotation,
     example_features,
     examples,
     write_examples,
 )
-from annotations.results import AnnotationProblem, annotation_spans, spans_to_results, task_score
-from annotations.selection import Analysis, analyse, rank, signals
-from configs import load
-from inference.schema import CellOut, Extraction, ViolationOut
-from inference.spans import Span, bio_tags, label_names, spans_to_bio
-from training.synth import build_dataset
+from govreport.annotations.results import AnnotationProblem, annotation_spans, spans_to_results, task_score
+from govreport.annotations.selection import Analysis, analyse, rank, signals
+from govreport.configs import load
+from govreport.inference.schema import CellOut, Extraction, ViolationOut
+from govreport.inference.spans import Span, bio_tags, label_names, spans_to_bio
+from govreport.training.synth import build_dataset
+from label_studio_sdk.label_interface import LabelInterface
 
 TEXT = "某县2021年政府信息公开工作年度报告\n一、总体情况\n行政许可\t12\t3\n"
 
@@ -269,7 +268,7 @@ def test_backend_serves_the_old_model_until_the_fine_tuned_one_is_ready(tmp_path
 def test_select_command_ranks_a_folder(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from inference.cli import app
+    from govreport.cli import app
 
     pool = build_dataset(3, 41)
     for doc, text in zip(pool["id"], pool["text"], strict=True):
@@ -289,7 +288,7 @@ def test_select_command_ranks_a_folder(tmp_path: Path) -> None:
 def test_config_command_prints_the_labelling_config() -> None:
     from typer.testing import CliRunner
 
-    from inference.cli import app
+    from govreport.cli import app
 
     res = CliRunner().invoke(app, ["annotate", "config"])
     assert res.exit_code == 0 and res.output.strip() == label_config()

@@ -12,19 +12,18 @@ import pytest
 import torch
 import yaml
 from datasets import load_from_disk
+from govreport.annotations.backend import ModelService, create_app
+from govreport.annotations.client import connect
+from govreport.annotations.labelconfig import label_config
+from govreport.annotations.pull import pull
+from govreport.annotations.push import push
+from govreport.annotations.rescore import rescore
+from govreport.annotations.results import spans_to_results
+from govreport.inference.spans import Span, bio_tags, bio_to_spans
+from govreport.inference.taggers.model import ModelTagger
+from govreport.models.modeling import new_model, save_model
+from govreport.training.synth import build_dataset
 from label_studio_sdk import LabelStudio
-
-from annotations.backend import ModelService, create_app
-from annotations.client import connect
-from annotations.labelconfig import label_config
-from annotations.pull import pull
-from annotations.push import push
-from annotations.rescore import rescore
-from annotations.results import spans_to_results
-from inference.spans import Span, bio_tags, bio_to_spans
-from inference.taggers.model import ModelTagger
-from models.modeling import new_model, save_model
-from training.synth import build_dataset
 
 pytest_plugins = ["tests.conftest_labelstudio"]
 pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
@@ -161,7 +160,7 @@ def test_cli_push_and_pull_never_print_the_key(
 ) -> None:
     from typer.testing import CliRunner
 
-    from inference.cli import app
+    from govreport.cli import app
 
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.token)
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)

@@ -1,9 +1,9 @@
 """Narrative figures against the tables; one body's consecutive years; spam that stands for a word."""
 
-from inference.checks import across_years, body_of, text_against_tables
-from inference.garble import find_spam, stands_for
-from inference.schema import CellOut, Extraction
-from inference.spans import Span
+from govreport.inference.checks import across_years, body_of, text_against_tables
+from govreport.inference.garble import find_spam, stands_for
+from govreport.inference.schema import CellOut, Extraction
+from govreport.inference.spans import Span
 
 
 def test_narrative_mismatch_is_a_warning_with_offset():

@@ -1,6 +1,6 @@
 """configs/ must agree exactly with the shared spec: cell keys of both templates and the rules."""
 
-from inference.templates import sections, templates
+from govreport.inference.templates import sections, templates
 
 
 def test_cell_keys_match_spec(spec):

@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from govreport.inference.batch import write_atomic
+from govreport.inference.schema import Extraction
 from typer.testing import CliRunner
 
-from inference.batch import write_atomic
-from inference.cli import app
-from inference.schema import Extraction
+from govreport.cli import app
 from tests.conftest import SEEDS
 
 runner = CliRunner()
@@ -101,9 +101,9 @@ def test_schema_command_prints_the_published_contract():
 
 
 def test_resume_skips_only_outputs_of_the_same_tagger(tmp_path):
-    from inference.batch import run_batch
-    from inference.pipeline import Extractor
-    from inference.taggers import get_tagger
+    from govreport.inference.batch import run_batch
+    from govreport.inference.pipeline import Extractor
+    from govreport.inference.taggers import get_tagger
 
     src = tmp_path / "in"
     src.mkdir()
@@ -119,8 +119,8 @@ def test_resume_skips_only_outputs_of_the_same_tagger(tmp_path):
 
 
 def test_a_title_printed_over_two_lines_is_joined():
-    from inference.pipeline import build_extraction
-    from inference.spans import Span
+    from govreport.inference.pipeline import build_extraction
+    from govreport.inference.spans import Span
 
     text = "  宁安市延塘区人民政府\n  2023年度政府信息公开工作报告\n一、总体情况\n正文。"
     first, second = text.index("宁安"), text.index("2023")

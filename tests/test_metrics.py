@@ -1,6 +1,6 @@
 """The evaluation's definitions on small hand-made cases."""
 
-from evaluation.metrics import aggregate, score_document
+from govreport.evaluation.metrics import aggregate, score_document
 
 
 def _pred(cells, violations=(), sections=(1,), title="T", fmt="2021"):

@@ -12,13 +12,12 @@ import pytest
 import torch
 import yaml
 from datasets import ClassLabel, Dataset, Features, Sequence, Value
+from govreport.inference.spans import Span, bio_tags, spans_to_bio
+from govreport.inference.taggers.model import ModelTagger
+from govreport.models.encoding import Encoded, char_probs
+from govreport.models.modeling import load_model, new_model, save_model
+from govreport.models.windows import merge_windows, window_starts
 from safetensors import safe_open
-
-from inference.spans import Span, bio_tags, spans_to_bio
-from inference.taggers.model import ModelTagger
-from models.encoding import Encoded, char_probs
-from models.modeling import load_model, new_model, save_model
-from models.windows import merge_windows, window_starts
 
 ROWS = ["本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "予以公开", "部分公开", "不予公开"]
 SECS = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况"]
@@ -162,7 +161,7 @@ def test_tagger_probs_cover_long_texts_and_quantised_model_agrees(tmp_path: Path
 
 @pytest.mark.slow
 def test_tiny_training_run_learns_and_resumes(tmp_path: Path) -> None:
-    from training.train import train
+    from govreport.training.train import train
 
     config = tiny_config(tmp_path)
     out = train(config, output_dir=tmp_path / "run")
@@ -185,10 +184,9 @@ def test_tiny_training_run_learns_and_resumes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_init_from_a_saved_pretrained_encoder_with_its_own_tokenizer(tmp_path: Path) -> None:
+    from govreport.training.train import train
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    from training.train import train
 
     # A tiny BERT-style checkpoint with a WordPiece tokenizer that drops whitespace, as hub models do.
     chars = sorted({c for i in range(200) for c in tiny_doc(random.Random(i))[0] if not c.isspace()})

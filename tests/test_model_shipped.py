@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+from govreport.inference.spans import bio_tags, spans_to_bio
+from govreport.inference.taggers import DEFAULT_MODEL_DIR, get_tagger
+from govreport.training.synth import generate
 from safetensors import safe_open
-
-from inference.spans import bio_tags, spans_to_bio
-from inference.taggers import DEFAULT_MODEL_DIR, get_tagger
-from training.synth import generate
 
 HELD_OUT_SEED = 777001  # not a training seed (configs/train.yaml)
 

@@ -7,12 +7,20 @@ import re
 
 import docx
 import pytest
+from govreport.inference.document import InputError
+from govreport.inference.readers import read_document
+from govreport.inference.readers.builder import Cell, TextBuilder
+from govreport.inference.readers.grids import Word
+from govreport.inference.readers.layout import (
+    Line,
+    Page,
+    Table,
+    drop_furniture,
+    emit,
+    stitch_tables,
+    words_to_lines,
+)
 
-from inference.document import InputError
-from inference.readers import read_document
-from inference.readers.builder import Cell, TextBuilder
-from inference.readers.grids import Word
-from inference.readers.layout import Line, Page, Table, drop_furniture, emit, stitch_tables, words_to_lines
 from tests.conftest import SHARED
 
 PDF_DIR = SHARED / "dev" / "pdf"

@@ -9,14 +9,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import govreport.inference.readers.text  # noqa: F401  (imported before a test drops privileges)
 import pytest
+from govreport.inference.document import InputError
+from govreport.inference.pipeline import extract_text
+from govreport.inference.readers import read_document
+from govreport.inference.taggers import get_tagger
 from pypdf import PdfReader, PdfWriter
 
-import inference.readers.text  # noqa: F401  (imported before a test drops privileges)
-from inference.document import InputError
-from inference.pipeline import extract_text
-from inference.readers import read_document
-from inference.taggers import get_tagger
 from tests.conftest import SHARED
 
 REAL_PDF = SHARED / "dev" / "pdf" / "hongze_district_2024.pdf"

@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from govreport.inference.batch import HTML_SUFFIX, extractor_factory, run_batch
+from govreport.inference.pipeline import Extractor
+from govreport.inference.schema import Extraction
+from govreport.inference.taggers import get_tagger
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from typer.testing import CliRunner
 
-from inference.batch import HTML_SUFFIX, extractor_factory, run_batch
-from inference.cli import app
-from inference.pipeline import Extractor
-from inference.schema import Extraction
-from inference.taggers import get_tagger
+from govreport.cli import app
 from tests.conftest import SEEDS, SHARED
 from tests.test_readers_bad_input import _as_nobody
 
@@ -177,7 +177,7 @@ def test_exports_table_and_review_page(tmp_path, extractor):
         shutil.copy(SEEDS / f"{name}.txt", folder / f"{name}.txt")
     out = tmp_path / "out"
     run_batch(sorted(folder.iterdir()), out, extractor, html=True)
-    from inference.exports import write_table
+    from govreport.inference.exports import write_table
 
     write_table(sorted(out.glob("*.json")), tmp_path / "all.parquet")
     frame = pd.read_parquet(tmp_path / "all.parquet").set_index("source")

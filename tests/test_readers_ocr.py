@@ -8,12 +8,12 @@ import io
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from govreport.evaluation.metrics import evaluate_dirs
+from govreport.inference.pipeline import Extractor
+from govreport.inference.readers import read_document
+from govreport.inference.taggers import get_tagger
 from PIL import Image
 
-from evaluation.metrics import evaluate_dirs
-from inference.pipeline import Extractor
-from inference.readers import read_document
-from inference.taggers import get_tagger
 from tests.conftest import SHARED
 
 PDF_DIR = SHARED / "dev" / "pdf"
@@ -81,7 +81,7 @@ def test_ocr_png_page_table4_in_layout_order(tmp_path):
 
 
 def test_blank_image_has_no_text(tmp_path):
-    from inference.document import InputError
+    from govreport.inference.document import InputError
 
     path = tmp_path / "blank.png"
     Image.fromarray(np.full((800, 600, 3), 255, np.uint8)).save(path)

@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
+from govreport.evaluation.metrics import evaluate_dirs
 from typer.testing import CliRunner
 
-from evaluation.metrics import evaluate_dirs
-from inference.cli import app
+from govreport.cli import app
 from tests.conftest import DEV_GOLD, SEEDS
 
 runner = CliRunner()
@@ -92,8 +92,7 @@ def test_traditional_copies_read_like_the_originals(tmp_path, seed_names, tagger
     """A seed converted to Traditional script (OpenCC s2t, as mirror sites print them) gives the same
     cells and sections: Traditional characters are read as their Simplified forms, offsets unchanged."""
     import opencc
-
-    from inference.normalize import to_simplified
+    from govreport.inference.normalize import to_simplified
 
     convert = opencc.OpenCC("s2t").convert
     inputs = tmp_path / "in"
@@ -117,7 +116,7 @@ def test_traditional_copies_read_like_the_originals(tmp_path, seed_names, tagger
 
 
 def test_simplified_text_is_left_alone():
-    from inference.normalize import to_simplified
+    from govreport.inference.normalize import to_simplified
 
     text = "关于印发2023年政务公开工作要点的通知\t於 乾 著 後"  # 於 乾 著 後 are GB2312 characters too
     assert to_simplified(text) == text

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import itertools
 
+from govreport.inference.arithmetic import broken
+from govreport.inference.pipeline import build_extraction
+from govreport.inference.spans import Span
+from govreport.inference.taggers.rules import RulesTagger
+from govreport.inference.templates import Template, templates
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from inference.arithmetic import broken
-from inference.pipeline import build_extraction
-from inference.spans import Span
-from inference.taggers.rules import RulesTagger
-from inference.templates import Template, templates
 
 SEC3, SEC4, SEC5 = (
     "三、收到和处理政府信息公开申请情况",

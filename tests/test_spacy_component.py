@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from inference.spacy_component import SPANS_KEY, build_nlp, render_html
-from inference.taggers.model import ModelTagger
-from models.modeling import new_model, save_model
+from govreport.inference.spacy_component import SPANS_KEY, build_nlp, render_html
+from govreport.inference.taggers.model import ModelTagger
+from govreport.models.modeling import new_model, save_model
 
 TEXT = "红旗区2021年政府信息公开工作年度报告\n一、总体情况\n本年新收政府信息公开申请数量\t6\t0\t12\n予以公开\t3\n"
 

@@ -10,12 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
-
-from configs import load as configs_load
-from inference.spans import bio_to_spans
-from training.synth import arith, build_dataset, generate, write_corpus
-from training.synth.layouts import TEXT_LAYOUTS, available
-from training.synth.model import Piece
+from govreport.configs import load as configs_load
+from govreport.inference.spans import bio_to_spans
+from govreport.training.synth import arith, build_dataset, generate, write_corpus
+from govreport.training.synth.layouts import TEXT_LAYOUTS, available
+from govreport.training.synth.model import Piece
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec"
 NOISE = ["ocr_slips", "spaced_words", "punct_width", "thousands", "lost_cells", "dup_cells", "shifted_figure",
@@ -200,7 +199,7 @@ def test_traditional_mirror_converts_labels_too():
 def test_synth_command_writes_a_corpus(tmp_path):
     from typer.testing import CliRunner
 
-    from inference.cli import app
+    from govreport.cli import app
 
     result = CliRunner().invoke(app, ["synth", "--n", "3", "--seed", "4", "--out", str(tmp_path), "--layout", "tab"])
     assert result.exit_code == 0, result.output

@@ -5,8 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
-from models.tokenizer import build_tokenizer, build_vocab, gb2312_chars
+from govreport.models.tokenizer import build_tokenizer, build_vocab, gb2312_chars
 
 
 @pytest.fixture(scope="module")

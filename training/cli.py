@@ -1,4 +1,4 @@
-"""CLI commands of the training side (synth, train); registered on the main app by inference/cli.py."""
+"""CLI commands of the training side (synth, train); registered on the main app by govreport/cli.py."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Generate a synthetic corpus of reports with character labels and gold (configs/synth.yaml)."""
-        from training.synth import write_corpus
-        from training.synth.layouts import available
+        from govreport.training.synth import write_corpus
+        from govreport.training.synth.layouts import available
 
         unknown = sorted(set(layout or []) - available())
         if unknown:
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Train the tagger (resumes from the run dir's last checkpoint) and export the fp16 model."""
-        from training.train import train as run_training
+        from govreport.training.train import train as run_training
 
         if not config.is_file():
             raise typer.BadParameter(f"{config}: no such config file")

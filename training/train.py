@@ -19,6 +19,11 @@ import numpy as np
 import torch
 import yaml
 from datasets import Dataset, concatenate_datasets, load_from_disk
+from govreport.configs import load
+from govreport.inference.spans import bio_tags
+from govreport.models.encoding import IGNORE, training_windows
+from govreport.models.modeling import new_model, pretrained_model, save_model
+from govreport.models.predict import predict_probs
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 from transformers import (
@@ -31,12 +36,6 @@ from transformers import (
     set_seed,
 )
 from transformers.trainer_utils import get_last_checkpoint
-
-from configs import load
-from inference.spans import bio_tags
-from models.encoding import IGNORE, training_windows
-from models.modeling import new_model, pretrained_model, save_model
-from models.predict import predict_probs
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +64,7 @@ def documents(spec: dict[str, Any]) -> Dataset:
     """Documents named in train.yaml: ``{dir: corpus}`` or ``{n, seed}`` synthetic reports from the generator."""
     if "dir" in spec:
         return load_corpus(REPO / spec["dir"])
-    from training.synth import build_dataset  # heavy; only training needs it
+    from govreport.training.synth import build_dataset  # heavy; only training needs it
 
     return build_dataset(int(spec["n"]), int(spec["seed"]), spec.get("layouts"))
 

@@ -11,8 +11,8 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-from configs import load
-from inference.document import Document, InputError
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
 
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 _HTML_HEAD = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|table|div|p)[\s>/]", re.IGNORECASE)
@@ -90,21 +90,21 @@ def read_document(path: str | Path) -> Document:
             f"(limit {limit / 1e6:.0f} MB), so this is not one report",
         )
     if kind == "pdf":
-        from inference.readers.pdf import read_pdf
+        from govreport.inference.readers.pdf import read_pdf
 
         return read_pdf(path, data)
     if kind == "image":
-        from inference.readers.ocr import read_image
+        from govreport.inference.readers.ocr import read_image
 
         return read_image(path, data)
     if kind == "docx":
-        from inference.readers.docx import read_docx
+        from govreport.inference.readers.docx import read_docx
 
         return read_docx(path, data)
     if kind == "html":
-        from inference.readers.html import read_html
+        from govreport.inference.readers.html import read_html
 
         return read_html(path, data)
-    from inference.readers.text import read_text
+    from govreport.inference.readers.text import read_text
 
     return read_text(path, data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from inference.document import Document, TextBox
+from govreport.inference.document import Document, TextBox
 
 BBox = tuple[float, float, float, float]
 

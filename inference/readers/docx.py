@@ -11,9 +11,8 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
-
-from inference.document import Document, InputError
-from inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
+from govreport.inference.document import Document, InputError
+from govreport.inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
 
 
 def table_grid(table: DocxTable) -> Grid:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from govreport.inference.readers.builder import BBox, Cell, Grid
 from pdfplumber.table import (
     Table as RuledTable,
 )
@@ -16,8 +17,6 @@ from pdfplumber.table import (
     merge_edges,
 )
 from pdfplumber.utils import filter_edges
-
-from inference.readers.builder import BBox, Cell, Grid
 
 Edge = dict[str, Any]
 _TOLERANCE = 3.0  # points; pdfplumber's defaults for snapping, joining and intersecting rulings

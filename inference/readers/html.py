@@ -9,11 +9,10 @@ import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
-
-from configs import load
-from inference.document import Document, InputError
-from inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
-from inference.readers.text import decode_bytes
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
+from govreport.inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
+from govreport.inference.readers.text import decode_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _BLOCKS = frozenset(

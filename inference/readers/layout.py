@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from configs import load
-from inference.document import Document, InputError
-from inference.readers.builder import BBox, Cell, Grid, TextBuilder, clean_cell
-from inference.readers.grids import Word
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
+from govreport.inference.readers.builder import BBox, Cell, Grid, TextBuilder, clean_cell
+from govreport.inference.readers.grids import Word
 
 # A label cell that opens a new row or group rather than continuing a wrapped one: （一） 一、 1. 1、 (1)
 _MARKER = re.compile(

@@ -17,13 +17,12 @@ from typing import Any
 
 import cv2
 import numpy as np
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
+from govreport.inference.readers.builder import BBox, TextBuilder
+from govreport.inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
+from govreport.inference.readers.layout import Line, Page, Table, finish, words_to_lines
 from PIL import Image, ImageSequence, UnidentifiedImageError
-
-from configs import load
-from inference.document import Document, InputError
-from inference.readers.builder import BBox, TextBuilder
-from inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
-from inference.readers.layout import Line, Page, Table, finish, words_to_lines
 
 
 @cache

@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
+from govreport.inference.readers.builder import BBox, TextBuilder
+from govreport.inference.readers.grids import Edge, Word, fill_grid, find_tables
+from govreport.inference.readers.layout import Line, Page, Table, finish, words_to_lines
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfexceptions import PDFException
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils import line_to_edge, rect_to_edges
 from pdfplumber.utils.exceptions import PdfminerException
-
-from configs import load
-from inference.document import Document, InputError
-from inference.readers.builder import BBox, TextBuilder
-from inference.readers.grids import Edge, Word, fill_grid, find_tables
-from inference.readers.layout import Line, Page, Table, finish, words_to_lines
 
 _DAMAGED = (
     PdfminerException,
@@ -153,7 +152,7 @@ def read_pdf(path: str | Path, data: bytes | None = None) -> Document:
     builder.pages = len(pages)
     pictures = {p.number: p.pictures for p in pages if p.pictures}
     if scanned or pictures:
-        from inference.readers.ocr import ocr_pdf_pages
+        from govreport.inference.readers.ocr import ocr_pdf_pages
 
         for page in ocr_pdf_pages(path, data, scanned, pictures):
             if page.number in pictures:

@@ -8,9 +8,8 @@ import unicodedata
 from pathlib import Path
 
 from charset_normalizer import from_bytes
-
-from configs import load
-from inference.document import Document, InputError
+from govreport.configs import load
+from govreport.inference.document import Document, InputError
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),

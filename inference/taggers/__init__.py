@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.taggers.base import Tagger
+from govreport.inference.taggers.base import Tagger
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "tagger"
 
@@ -12,11 +12,11 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "tagger"
 def get_tagger(name: str, model_dir: str | Path | None = None, **options: object) -> Tagger:
     """Build a tagger by name; ``options`` go to the model tagger (device, quantize, batch_size)."""
     if name == "rules":
-        from inference.taggers.rules import RulesTagger
+        from govreport.inference.taggers.rules import RulesTagger
 
         return RulesTagger()
     if name == "model":
-        from inference.taggers.model import ModelTagger
+        from govreport.inference.taggers.model import ModelTagger
 
         return ModelTagger(model_dir or DEFAULT_MODEL_DIR, **options)
     raise ValueError(f"unknown tagger {name!r}: choose 'model' or 'rules'")

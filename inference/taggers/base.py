@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from inference.spans import Span
+from govreport.inference.spans import Span
 
 
 class Tagger(Protocol):

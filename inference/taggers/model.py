@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from configs import load
-from inference.spans import Span
-from models.modeling import load_model
-from models.predict import predict_probs, probs_to_spans
+from govreport.configs import load
+from govreport.inference.spans import Span
+from govreport.models.modeling import load_model
+from govreport.models.predict import predict_probs, probs_to_spans
 
 
 class ModelTagger:

@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from inference.garble import find_spam
-from inference.matching import THRESHOLD, label_score
-from inference.normalize import PLACEHOLDERS, for_match, has_cjk, to_simplified
-from inference.sections import section_id
-from inference.spans import Span
-from inference.templates import Label, header_words, templates
+from govreport.inference.garble import find_spam
+from govreport.inference.matching import THRESHOLD, label_score
+from govreport.inference.normalize import PLACEHOLDERS, for_match, has_cjk, to_simplified
+from govreport.inference.sections import section_id
+from govreport.inference.spans import Span
+from govreport.inference.templates import Label, header_words, templates
 
 _FIELD_SEP = re.compile(r"\t|\||\u3000{1,}| {2,}")
 _CAPTION = re.compile(r"第[一二三四五六七八九十]+条第\s*[（(]\s*[一二三四五六七八九十]+\s*[)）]\s*项")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.synth.generate import Rendered, generate
+from govreport.training.synth.generate import Rendered, generate
 
 if TYPE_CHECKING:
     from datasets import Dataset, Features
@@ -24,8 +24,7 @@ def iter_docs(n: int, seed: int, layouts: list[str] | None = None) -> Iterator[R
 
 def _features() -> Features:
     from datasets import ClassLabel, Features, Sequence, Value
-
-    from inference.spans import bio_tags
+    from govreport.inference.spans import bio_tags
 
     return Features({"id": Value("string"), "text": Value("string"),
                      "tags": Sequence(ClassLabel(names=bio_tags())), "layout": Value("string"),
@@ -34,8 +33,7 @@ def _features() -> Features:
 
 def _dataset(docs: list[Rendered]) -> Dataset:
     from datasets import Dataset
-
-    from inference.spans import bio_tags
+    from govreport.inference.spans import bio_tags
 
     ids = {t: i for i, t in enumerate(bio_tags())}
     cols = {"id": [d.id for d in docs], "text": [d.text for d in docs],

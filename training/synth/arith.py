@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from configs import load
+from govreport.configs import load
 
 Cells = Mapping[str, float | int | None]
 

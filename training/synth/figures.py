@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 import random
 
-from configs import load
-from training.synth import arith
+from govreport.configs import load
+from govreport.training.synth import arith
 
 # Median number of new requests per size class; a log-normal spread around it.
 _REQ_MEDIAN = {"province": 1500, "city": 300, "county": 25, "dept": 4, "street": 1}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from configs import load
-from inference.spans import Span, spans_to_bio
-from training.synth import figures, narrative, noise, tables
-from training.synth.gold import build_gold
-from training.synth.layouts import LAYOUTS, available
-from training.synth.model import Block, SynthDoc, Table, join
-from training.synth.names import sample_body, title_for
+from govreport.configs import load
+from govreport.inference.spans import Span, spans_to_bio
+from govreport.training.synth import figures, narrative, noise, tables
+from govreport.training.synth.gold import build_gold
+from govreport.training.synth.layouts import LAYOUTS, available
+from govreport.training.synth.model import Block, SynthDoc, Table, join
+from govreport.training.synth.names import sample_body, title_for
 
 
 @dataclass

@@ -8,10 +8,10 @@ failing on the gold figures.
 
 from __future__ import annotations
 
-from configs import load
-from training.synth import arith
-from training.synth.figures import t3_rows
-from training.synth.model import SynthDoc
+from govreport.configs import load
+from govreport.training.synth import arith
+from govreport.training.synth.figures import t3_rows
+from govreport.training.synth.model import SynthDoc
 
 Value = float | int | None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inference.spans import Span
+from govreport.inference.spans import Span
 
 
 @dataclass(slots=True)

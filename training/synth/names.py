@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from configs import load
+from govreport.configs import load
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 import re
 
-from configs import load
-from training.synth.model import Block, Piece
-from training.synth.names import Body
+from govreport.configs import load
+from govreport.training.synth.model import Block, Piece
+from govreport.training.synth.names import Body
 
 _NUMERALS = "一二三四五六七八九十"
 _SEC4_VARIANTS = ["四、因政务信息公开被申请行政复议、提起行政诉讼情况", "四、政府信息公开行政复议、行政诉讼情况"]

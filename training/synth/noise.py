@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 
-from configs import load
-from training.synth.figures import fmt_figure
-from training.synth.model import Block, LostCell, Piece, Row, SynthDoc, Table
+from govreport.configs import load
+from govreport.training.synth.figures import fmt_figure
+from govreport.training.synth.model import Block, LostCell, Piece, Row, SynthDoc, Table
 
 # --- helpers -------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from inference.spans import Span, label_names
+from govreport.inference.spans import Span, label_names
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -55,9 +55,9 @@ def _md(title: str, cols: dict[str, dict[str, float]]) -> str:
 
 
 def main() -> None:
-    from inference.taggers import get_tagger
-    from training.synth import generate
-    from training.synth.layouts import TEXT_LAYOUTS
+    from govreport.inference.taggers import get_tagger
+    from govreport.training.synth import generate
+    from govreport.training.synth.layouts import TEXT_LAYOUTS
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 
-from configs import load
-from training.synth.figures import fmt_figure
-from training.synth.model import Cell, Piece, Row, Table
+from govreport.configs import load
+from govreport.training.synth.figures import fmt_figure
+from govreport.training.synth.model import Cell, Piece, Row, Table
 
 NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 

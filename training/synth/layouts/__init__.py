@@ -5,8 +5,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from training.synth.layouts import lines, ocr, pdf_layout, pdf_reading, pipe, pipe_lines, rendered, tab
-from training.synth.model import Piece, SynthDoc
+from govreport.training.synth.layouts import (
+    lines,
+    ocr,
+    pdf_layout,
+    pdf_reading,
+    pipe,
+    pipe_lines,
+    rendered,
+    tab,
+)
+from govreport.training.synth.model import Piece, SynthDoc
 
 Layout = Callable[[random.Random, SynthDoc], list[Piece]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from training.synth.model import Block, Cell, Piece, Row
+from govreport.training.synth.model import Block, Cell, Piece, Row
 
 
 def text_block(block: Block, sep: str) -> list[Piece]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from training.synth.layouts.base import row_fields, text_block
-from training.synth.model import Cell, Piece, SynthDoc, Table
+from govreport.training.synth.layouts.base import row_fields, text_block
+from govreport.training.synth.model import Cell, Piece, SynthDoc, Table
 
 
 def _broken(rng: random.Random, cell: Cell) -> Cell:

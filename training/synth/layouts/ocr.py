@@ -14,9 +14,9 @@ import random
 from functools import cache
 from pathlib import Path
 
-from configs import load
-from training.synth.layouts import pdfcanvas
-from training.synth.model import LostCell, Piece, SynthDoc, Table
+from govreport.configs import load
+from govreport.training.synth.layouts import pdfcanvas
+from govreport.training.synth.model import LostCell, Piece, SynthDoc, Table
 
 _CELL_W, _LINE_H, _FONT_PX, _DPI = 10, 32, 20, 150
 
@@ -97,7 +97,7 @@ def _register_dropped(doc: SynthDoc, pieces: list[Piece]) -> None:
 
 
 def render(rng: random.Random, doc: SynthDoc) -> list[Piece]:
-    from inference.readers.ocr import read_image
+    from govreport.inference.readers.ocr import read_image
 
     st, lines = pdfcanvas.canvas_lines(rng, doc, reading=False)
     pages = pdfcanvas.pages(st, lines)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from training.synth.layouts import pdfcanvas
-from training.synth.model import Piece, SynthDoc
+from govreport.training.synth.layouts import pdfcanvas
+from govreport.training.synth.model import Piece, SynthDoc
 
 
 def render(rng: random.Random, doc: SynthDoc) -> list[Piece]:

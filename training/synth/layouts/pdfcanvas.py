@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from training.synth.model import Block, Cell, Piece, SynthDoc, Table
+from govreport.training.synth.model import Block, Cell, Piece, SynthDoc, Table
 
 Line = list[tuple[int, Cell]]
 

@@ -15,10 +15,10 @@ import random
 import re
 from functools import cache
 
-from training.synth.model import Cell, Piece, SynthDoc, Table
+from govreport.training.synth.model import Cell, Piece, SynthDoc, Table
 
-_READERS = {"html": ("inference.readers.html", "read_html"), "docx": ("inference.readers.docx", "read_docx"),
-            "ocr": ("inference.readers.ocr", "read_image")}
+_READERS = {"html": ("govreport.inference.readers.html", "read_html"), "docx": ("govreport.inference.readers.docx", "read_docx"),
+            "ocr": ("govreport.inference.readers.ocr", "read_image")}
 
 
 @cache

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from training.synth.layouts.base import join_fields, moved_group_labels, row_fields, text_block
-from training.synth.model import Piece, SynthDoc, Table
+from govreport.training.synth.layouts.base import join_fields, moved_group_labels, row_fields, text_block
+from govreport.training.synth.model import Piece, SynthDoc, Table
 
 
 def render(rng: random.Random, doc: SynthDoc) -> list[Piece]:

@@ -1,5 +1,5 @@
 """``govreport``: the one entry point (extract, evaluate, schema; synth/train and annotate are added by
-their packages)."""
+their packages). It sits on top: nothing in the subpackages imports it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotations.cli import register as register_annotations
-from training.cli import register as register_training
+from govreport.annotations.cli import register as register_annotations
+from govreport.training.cli import register as register_training
 
 app = typer.Typer(
     name="govreport",
@@ -64,8 +64,14 @@ def extract(
     Resumable: a file whose output is newer than itself is skipped unless --force. Exits 0 when every
     input was processed, 1 when any failed (see OUT/errors.jsonl).
     """
-    from inference.batch import collect_inputs, extractor_factory, output_path, run_batch, run_signature
-    from inference.exports import write_table
+    from govreport.inference.batch import (
+        collect_inputs,
+        extractor_factory,
+        output_path,
+        run_batch,
+        run_signature,
+    )
+    from govreport.inference.exports import write_table
 
     files = collect_inputs(inputs)
     if not files:
@@ -151,8 +157,8 @@ def evaluate(
     ] = False,
 ) -> None:
     """Score extractions against gold: cells, sections, titles, templates, violations."""
-    from evaluation.metrics import evaluate_dirs
-    from evaluation.report import render
+    from govreport.evaluation.metrics import evaluate_dirs
+    from govreport.evaluation.report import render
 
     docs = sorted(p.stem for p in gold.glob("*.json") if (pred / p.name).exists()) if only_predicted else None
     scores = evaluate_dirs(gold, pred, docs)
@@ -165,7 +171,7 @@ def evaluate(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the extraction output."""
-    from inference.schema import json_schema
+    from govreport.inference.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 

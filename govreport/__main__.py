@@ -1,0 +1,5 @@
+"""``python -m govreport``: the same entry point as the ``govreport`` command."""
+
+from govreport.cli import app
+
+app()
