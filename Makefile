@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The trained tagger when its checkpoint is bundled, else the rules baseline.
 TAGGER ?= $(if $(wildcard models/tagger/config.json),model,rules)
 
-.PHONY: setup run test test-fast lint bench labelstudio fonts synth-test model clean
+.PHONY: setup run test test-fast lint bench labelstudio fonts synth-test model onnx clean
 
 # Installs stay quiet (errors still show): no registry or setuptools notices in `make run`'s output.
 PIP := PYTHONWARNINGS=ignore $(BIN)/pip install -qq
@@ -15,7 +15,8 @@ $(BIN)/govreport: pyproject.toml
 	$(PIP) --upgrade pip
 	# torch first, pinned to the local CPU build, so no other requirement can pull a CUDA build
 	$(PIP) torch==2.13.0
-	$(PIP) -e ".[dev]"
+	# everything: the base install (extraction, ONNX Runtime tagger) and every extra (pyproject.toml)
+	$(PIP) -e ".[all,dev]"
 	touch $@
 
 setup: $(BIN)/govreport
@@ -50,12 +51,17 @@ synth-test: setup
 	$(BIN)/python benchmarks/synth_yardstick.py --n 600 --ocr-n 8 --seed 20261121 --tagger rules --out data/synth_test
 
 # Reproduce the shipped tagger (models/tagger) from synthetic data in four stages (fresh reports each, falling
-# learning rate); see models/tagger/README.md for the measured time of each stage.
+# learning rate), then export it for ONNX Runtime; see models/tagger/README.md for the measured time of each stage.
 model: setup
 	$(BIN)/govreport train --config configs/train.yaml
 	$(BIN)/govreport train --config configs/train_stage2.yaml --init-from models/tagger
 	$(BIN)/govreport train --config configs/train_stage3.yaml --init-from models/tagger
 	$(BIN)/govreport train --config configs/train_stage4.yaml --init-from models/tagger
+	$(MAKE) onnx
+
+# models/tagger/model.onnx (int8) from the trained weights: rerun after every retrain (training removes a stale one).
+onnx: setup
+	$(BIN)/govreport export-onnx --model-dir models/tagger
 
 clean:
 	rm -rf out build *.egg-info

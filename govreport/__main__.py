@@ -1,5 +1,5 @@
 """``python -m govreport``: the same entry point as the ``govreport`` command."""
 
-from govreport.cli import app
+from govreport.cli import main
 
-app()
+main()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,7 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from govreport.annotations.cli import register as register_annotations
+from govreport.models.cli import register as register_models
 from govreport.training.cli import register as register_training
+
+if TYPE_CHECKING:
+    from govreport.inference.pipeline import Extractor
 
 app = typer.Typer(
     name="govreport",
@@ -27,9 +32,36 @@ app = typer.Typer(
 console = Console(width=max(Console().width, 110))  # the summary table needs the room, also when piped
 
 
+# Modules of the extras (pyproject.toml): a command that needs one tells which extra to install.
+EXTRA_OF = {
+    **dict.fromkeys(
+        ("torch", "transformers", "tokenizers", "safetensors", "accelerate", "datasets", "seqeval", "pypinyin",
+         "onnx", "onnxscript"),
+        "train",
+    ),
+    **dict.fromkeys(("label_studio_sdk", "sklearn", "httpx"), "labelstudio"),
+    **dict.fromkeys(("fastapi", "uvicorn"), "serve"),
+    "spacy": "spacy",
+}
+
+
 class TaggerName(StrEnum):
     model = "model"
     rules = "rules"
+
+
+class Backend(StrEnum):
+    auto = "auto"
+    onnx = "onnx"
+    torch = "torch"
+
+
+def _model_extractor(model_dir: str | None, backend: str) -> Extractor:
+    """The model tagger on a chosen backend (a picklable recipe via partial: each worker builds its own)."""
+    from govreport.inference.pipeline import Extractor
+    from govreport.inference.taggers import get_tagger
+
+    return Extractor(get_tagger("model", model_dir=model_dir, backend=backend))
 
 
 @app.command()
@@ -44,6 +76,13 @@ def extract(
     model_dir: Annotated[
         Path | None, typer.Option(help="Model checkpoint folder (default: the bundled one).")
     ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="Model runtime: onnx (ONNX Runtime, int8, CPU), torch (PyTorch; GPU when present, needs "
+            "govreport[train]); auto takes onnx on CPU when the model folder has model.onnx, else torch."
+        ),
+    ] = Backend.auto,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes, each loading the tagger once (OCR-heavy batches).")
     ] = 1,
@@ -71,13 +110,15 @@ def extract(
         run_batch,
         run_signature,
     )
-    from govreport.inference.exports import write_table
-
     files = collect_inputs(inputs)
     if not files:
         console.print("[red]no input files found[/red]")
         raise typer.Exit(1)
-    make_extractor = extractor_factory(tagger.value, model_dir)
+    make_extractor = (
+        partial(_model_extractor, str(model_dir) if model_dir else None, backend.value)
+        if tagger is TaggerName.model
+        else extractor_factory(tagger.value, model_dir)
+    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -133,6 +174,8 @@ def extract(
     outputs = [output_path(out, p) for p in files if output_path(out, p).exists()]
     for target in (csv, parquet):
         if target:
+            from govreport.inference.exports import write_table  # pandas: imported only when asked for
+
             write_table(outputs, target)
             console.print(f"{len(outputs)} reports tabulated in [bold]{target}[/bold]")
     console.print(
@@ -177,4 +220,18 @@ def schema() -> None:
 
 
 register_training(app)
+register_models(app)
 register_annotations(app)
+
+
+def main() -> None:
+    """The ``govreport`` command: the app, with the extra to install instead of a traceback when a command
+    needs a package the base install leaves out."""
+    try:
+        app()
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_OF.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        console.print(f"[red]{exc.name} is not installed[/red]: this needs pip install 'govreport[{extra}]'")
+        raise SystemExit(1) from None

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from govreport.inference.normalize import to_simplified
 from govreport.models.windows import window_starts
-from transformers import PreTrainedTokenizerBase
+
+if TYPE_CHECKING:  # this module serves the torch-free ONNX path too: transformers only for the type hints
+    from govreport.models.chars import CharTokenizer
+    from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100  # label of special and padding tokens: the loss and metrics skip it
 
@@ -33,14 +37,14 @@ def encode(tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
     return Encoded(ids[keep], offsets[keep])
 
 
-def special_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+def special_ids(tokenizer: PreTrainedTokenizerBase | CharTokenizer) -> tuple[list[int], list[int]]:
     """Ids put before and after each window ([CLS] … [SEP] for BERT-style tokenizers)."""
     head = [tokenizer.cls_token_id] if tokenizer.cls_token_id is not None else []
     tail = [tokenizer.sep_token_id] if tokenizer.sep_token_id is not None else []
     return head, tail
 
 
-def content_size(tokenizer: PreTrainedTokenizerBase, max_length: int) -> int:
+def content_size(tokenizer: PreTrainedTokenizerBase | CharTokenizer, max_length: int) -> int:
     """Text tokens per window once the special tokens are in."""
     head, tail = special_ids(tokenizer)
     return max_length - len(head) - len(tail)

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from govreport.configs import load
 from govreport.inference.spans import bio_tags
+from govreport.models.onnx_model import ONNX_FILE
 from govreport.models.tokenizer import build_tokenizer
 from transformers import (
     AutoConfig,
@@ -71,9 +72,14 @@ def pretrained_model(name_or_dir: str | Path) -> tuple[PreTrainedModel, PreTrain
 
 
 def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out_dir: str | Path) -> Path:
-    """Write the model as fp16 safetensors (half the size, loaded back as fp32), tokenizer and label map."""
+    """Write the model as fp16 safetensors (half the size, loaded back as fp32), tokenizer and label map.
+
+    A ``model.onnx`` already there was exported from the weights replaced here, so it is removed; run
+    ``govreport export-onnx`` on the folder to make a new one.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    (out / ONNX_FILE).unlink(missing_ok=True)
     half = model.to("cpu", dtype=torch.float16)
     half.save_pretrained(str(out), safe_serialization=True)
     model.to(dtype=torch.float32)
