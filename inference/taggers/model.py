@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 from govreport.configs import load
+from govreport.inference.decoding import decode_spans
 from govreport.inference.spans import Span
 from govreport.models.onnx_model import ONNX_FILE
-from govreport.models.predict import predict_probs, probs_to_spans
+from govreport.models.predict import predict_probs
 
 BACKENDS = ("auto", "onnx", "torch")
 
@@ -102,10 +103,10 @@ class ModelTagger:
     def tag_with_probs(self, text: str) -> tuple[list[Span], np.ndarray]:
         """Spans plus the per-character tag probabilities they came from (for active learning)."""
         probs = self.probs_batch([text])[0]
-        return probs_to_spans(probs, self.tags), probs
+        return decode_spans(text, probs, self.tags), probs
 
     def tag(self, text: str) -> list[Span]:
         return self.tag_with_probs(text)[0]
 
     def tag_batch(self, texts: list[str]) -> list[list[Span]]:
-        return [probs_to_spans(p, self.tags) for p in self.probs_batch(texts)]
+        return [decode_spans(t, p, self.tags) for t, p in zip(texts, self.probs_batch(texts), strict=True)]
