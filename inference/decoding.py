@@ -14,9 +14,15 @@ from functools import cache
 
 import numpy as np
 from govreport.configs import load
+from govreport.inference.matching import label_score
 from govreport.inference.spans import Span, bio_to_spans
+from govreport.inference.templates import row_labels
 
 HEADINGS = ("TITLE", "SEC", "SUB")
+CELL_LABELS = ("ROW", "COL", "CAPTION", "NOTE")
+_FIELD_SEP = re.compile(r"\t|\||│|\u3000+| {2,}")
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TRIM = " \t\r\u3000\u00a0|│"
 # Where a heading may begin inside a line that lost its breaks: after a sentence end and a space, or
 # after a wide gap.
@@ -81,6 +87,45 @@ def _head(
     return Span(start, stop, name, score)
 
 
+def fields(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank field of a line split at tabs, bars and wide gaps, trimmed."""
+    pos = start
+    for m in [*_FIELD_SEP.finditer(text, start, end), None]:
+        stop = m.start() if m else end
+        raw = text[pos:stop]
+        if raw.strip():
+            lead = pos + len(raw) - len(raw.lstrip())
+            yield lead, lead + len(raw.strip())
+        if m:
+            pos = m.end()
+
+
+def _cells(text: str, probs: np.ndarray, tags: Sequence[str], taken: list[Span], cfg: dict[str, float]) -> list[Span]:
+    """A table cell of words is one label as a whole (a row label with its explanatory note, a column
+    header), decided by the mean probabilities over its Chinese characters, or a row label when the tagger
+    is unsure and the cell names one of the templates' rows. Cells that hold figures outside
+    brackets are left to arg-max decoding (labels and figures run together there)."""
+    index = {name: [i for i, t in enumerate(tags) if t in (f"B-{name}", f"I-{name}")] for name in CELL_LABELS}
+    out = []
+    for start, end in lines(text):
+        if any(h.start < end and start < h.end for h in taken):
+            continue
+        for a, b in fields(text, start, end):
+            cell = text[a:b]
+            if any(c.isdigit() for c in _BRACKETED.sub("", cell)):
+                continue
+            where = [a + m.start() for m in _CJK.finditer(cell)]
+            if len(where) < 2:
+                continue
+            means = {n: float(probs[where][:, idx].sum(axis=1).mean()) for n, idx in index.items() if idx}
+            name = max(means, key=means.__getitem__)
+            if means[name] >= cfg["cell"]:
+                out.append(Span(a, b, name, means[name]))
+            elif (named := max(label_score(cell, lab) for lab in row_labels())) >= cfg["named_row"]:
+                out.append(Span(a, b, "ROW", named))  # the tagger was unsure, but the cell names a row
+    return out
+
+
 def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span]:
     """Spans from per-character tag probabilities ``[len(text), len(tags)]``."""
     if not len(probs):
@@ -103,6 +148,9 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
             heads = [h for n, p in by_label.items() if (h := _head(a, b, n, p, here, cfg))]
             if heads:
                 out.append(max(heads, key=lambda h: (h.end - h.start) * h.score))
+    heads = [s for s in out if s.label in HEADINGS]
+    cells = _cells(text, probs, tags, heads, cfg)
+    out = [s for s in out if not any(c.start <= s.start and s.end <= c.end for c in cells)] + cells
     return _without_overlaps(out)
 
 

@@ -54,12 +54,16 @@ def to_simplified(text: str) -> str:
     return text.translate(_simplified_table())
 
 
+# A pinyin gloss after a character, as mirror sites print Traditional copies: 規(guī)章, 關(guān)於.
+PINYIN_GLOSS = re.compile(r"[(（][a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]{1,8}[)）]")
+
+
 @lru_cache(maxsize=65536)
 def for_match(text: str) -> str:
-    """Text reduced to what identifies a label: NFKC, Simplified script, no spaces/punctuation, known OCR
-    slips repaired."""
+    """Text reduced to what identifies a label: NFKC, Simplified script, no pinyin glosses, no
+    spaces/punctuation, known OCR slips repaired."""
     drop, confusions = _tables()
-    out = to_simplified(unicodedata.normalize("NFKC", text)).translate(drop)
+    out = PINYIN_GLOSS.sub("", to_simplified(unicodedata.normalize("NFKC", text))).translate(drop)
     for slip, right in confusions:
         out = out.replace(slip, right)
     return out

@@ -6,6 +6,7 @@ import re
 
 from govreport.inference.checks import text_against_tables
 from govreport.inference.document import Document
+from govreport.inference.figures import snap_numbers
 from govreport.inference.garble import stands_for
 from govreport.inference.normalize import to_simplified
 from govreport.inference.schema import CellOut, Extraction, GarbledOut, SectionOut, ViolationOut
@@ -14,37 +15,31 @@ from govreport.inference.solver import solve
 from govreport.inference.spans import Span
 from govreport.inference.tables import read_tables
 from govreport.inference.taggers.base import Tagger
+from govreport.inference.titles import choose_title
 
 _YEAR = re.compile(r"(20\d\d)\s*年")
-_TITLE_EDGE = re.compile(r"^[^\w\u4e00-\u9fff]+|[^\w\u4e00-\u9fff]+$")
+# The report naming itself (…公布2021年度…信息公开工作年度报告), then the statistics period.
+_REPORT_YEAR = re.compile(r"(20\d\d)\s*年度?[^。，,；;\n《》]{0,30}?(?:年度报告|工作报告|年报)")
+_PERIOD = re.compile(r"(?:统计期限|统计时间|统计期间|统计区间|统计范围)[^。\n\d]{0,8}(20\d\d)\s*年")
+_CITED = re.compile(r"《[^》\n]{0,80}》")  # a cited notice's year is not the report's
 NOT_A_REPORT = "not recognised as a disclosure report: no section headings and no table figures were found"
 
 
-def _title(text: str, spans: list[Span]) -> str | None:
-    """The first TITLE span, joined with the TITLE spans right below it (a title printed over two lines)."""
-    titles = [s for s in spans if s.label == "TITLE"]
-    if not titles:
-        return None
-    parts = [titles[0]]
-    for span in titles[1:]:
-        if text[parts[-1].end : span.start].strip():
-            break
-        parts.append(span)
-    return _TITLE_EDGE.sub("", "".join(p.text(text).strip() for p in parts)) or None
-
-
 def _year(title: str | None, text: str) -> int | None:
-    for source in (title or "", text[:3000]):
-        if m := _YEAR.search(source):
+    """The report's year: from its title, else where the text names the report or its statistics period,
+    else the first year it mentions outside cited documents."""
+    head = _CITED.sub(lambda m: " " * len(m.group()), to_simplified(text[:3000]))
+    for pattern, source in ((_YEAR, title or ""), (_REPORT_YEAR, head), (_PERIOD, head), (_YEAR, head)):
+        if m := pattern.search(source):
             return int(m.group(1))
     return None
 
 
 def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
     """The deterministic post-processor: everything after tagging."""
-    spans = sorted(spans)
+    spans = snap_numbers(text, sorted(spans))
     sections = find_sections(text, spans)
-    title = _title(text, spans)
+    title = choose_title(text, spans)
     year = _year(title, text)
     reading = read_tables(text, spans, sections, year)
     template = reading.template

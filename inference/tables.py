@@ -14,8 +14,9 @@ from functools import cache
 
 import numpy as np
 from govreport.inference.arithmetic import check
+from govreport.inference.figures import read_figure
 from govreport.inference.matching import align, label_score
-from govreport.inference.normalize import for_match, parse_number
+from govreport.inference.normalize import for_match
 from govreport.inference.sections import Section
 from govreport.inference.solver import Figure, RowReading
 from govreport.inference.spans import Span
@@ -197,14 +198,6 @@ def _zones(text: str, sections: list[Section], spans: list[Span], t: Template) -
     return {t_: (starts[t_], max(starts[t_], ends[t_])) for t_ in TABLES}
 
 
-def _figure(text: str, span: Span) -> Figure | None:
-    try:
-        value = parse_number(span.text(text))
-    except ValueError:
-        return None
-    return Figure(value, (span.start, span.end), span.score)
-
-
 def _line(line_starts: list[int], pos: int) -> int:
     return bisect.bisect_right(line_starts, pos) - 1
 
@@ -225,7 +218,7 @@ def _figure_blocks(
 ) -> list[_Block]:
     """Runs of figures: a run ends at a row label, and at a line break where either line holds several
     figures (a line of figures is one row's; one figure per line is a row printed down the page)."""
-    nums = [(s, f) for s in spans if s.label == "NUM" and (f := _figure(text, s)) is not None]
+    nums = [(s, f) for s in spans if s.label == "NUM" and (f := read_figure(text, s)) is not None]
     per_line = Counter(_line(line_starts, s.start) for s, _ in nums)
     blocks: list[_Block] = []
     prev: Span | None = None
@@ -441,7 +434,7 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
     reading.rows["t3"] = [RowReading(template.t3.cells(lab.key), figs) for lab, figs in keep]
     _assign_slots(text, line_starts, reading.rows["t3"], spans_of, len(template.t3.cols))
 
-    t4_figs = [f for s in in_zone["t4"] if s.label == "NUM" and (f := _figure(text, s)) is not None]
+    t4_figs = [f for s in in_zone["t4"] if s.label == "NUM" and (f := read_figure(text, s)) is not None]
     t4_cells = [k for g in template.t4.rows for k in template.t4.cells(g.key)]
     reading.rows["t4"] = [RowReading(t4_cells, t4_figs)] if t4_figs else []
     return reading

@@ -124,6 +124,15 @@ def templates() -> dict[str, Template]:
 
 
 @cache
+def row_labels() -> tuple[Label, ...]:
+    """Every row label of both templates (table 2, table 3 with its optional rows and groups)."""
+    out: list[Label] = []
+    for t in templates().values():
+        out += list(t.t2.rows) + list(t.t3.rows) + list(t.t3_optional) + list(t.t3_groups)
+    return tuple(out)
+
+
+@cache
 def sections() -> tuple[dict, ...]:
     return tuple(load("templates")["sections"])
 
