@@ -1,27 +1,49 @@
 """Running extraction over many files: one output per input, written atomically as soon as it is done; a bad
 file is recorded in ``errors.jsonl`` and never stops the batch. Outputs newer than their input are kept
-(resumable) unless forced; ``workers`` processes each load the tagger once."""
+(resumable, also after a kill) unless forced.
+
+With a tagger recipe (``make_extractor``, as the CLI runs) every file is extracted in a worker process that
+loads the tagger once and holds one file at a time, so the batch survives what one file can do to a
+process: a file that outlives ``limits.max_seconds_per_file`` is abandoned (its worker is stopped and
+replaced), and a file whose worker dies (out of memory, a crash in native code) is tried again alone
+before it is blamed, so files that happened to share the machine with it are never marked failed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import statistics
 import tempfile
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from govreport.inference.checks import across_years
 from govreport.inference.document import InputError
 from govreport.inference.pipeline import Extractor, build_extraction
 from govreport.inference.readers import read_document
+from govreport.inference.readers.limits import current as current_limits
+from govreport.inference.readers.limits import install as install_limits
+from govreport.inference.readers.limits import limit
 from govreport.inference.schema import Extraction
+
+
+class OutputError(Exception):
+    """OUT cannot be written at all (read-only, full, not a folder); the message names it and the cause."""
+
+    def __init__(self, folder: Path, exc: OSError) -> None:
+        super().__init__(f"cannot write to {folder}: {exc.strerror or exc}")
 
 
 def write_atomic(path: Path, data: str) -> None:
@@ -60,6 +82,8 @@ class BatchResult:
     done: list[tuple[Path, Extraction]] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    # Why ``errors.jsonl`` could not be written (full disk): the failures then live only in ``failed``.
+    errors_file_problem: str | None = None
 
     @property
     def with_violations(self) -> int:
@@ -77,10 +101,28 @@ class BatchResult:
 
 
 HTML_SUFFIX = ".report.html"  # never the name of an input page, even when OUT is the input folder
+ERRORS_FILE = "errors.jsonl"
+_OUTPUT_HEAD = '{\n  "source": '  # how every extraction JSON this module writes begins
 
 
 def output_path(out_dir: Path, path: Path, suffix: str = ".json") -> Path:
     return out_dir / f"{path.stem}{suffix}"
+
+
+def own_output(path: Path, out_dir: Path) -> bool:
+    """Whether ``path`` is something a batch wrote into ``out_dir`` (an extraction, a review page, the error
+    list), so that OUT may also be, or lie inside, an input folder: everything else there is read."""
+    if path.parent.resolve() != out_dir.resolve():
+        return False
+    if path.name == ERRORS_FILE or path.name.endswith(HTML_SUFFIX):
+        return True
+    if path.suffix != ".json":
+        return False
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return fh.read(len(_OUTPUT_HEAD)) == _OUTPUT_HEAD
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 RUN_FILE = ".govreport-run"  # what made the outputs (see run_signature)
@@ -101,19 +143,36 @@ def run_signature(tagger: str, model_dir: str | Path | None = None) -> str:
     return f"model:{weights}:{st.st_size}:{int(st.st_mtime)}"
 
 
-def _same_run(out_dir: Path, signature: str) -> bool:
+def _start_run(out_dir: Path, signature: str | None) -> float:
+    """Make sure OUT can be written and record what makes its outputs *before* any is written, so a run
+    killed halfway resumes: returns the time from which outputs count as made by ``signature`` (outputs
+    older than the switch to a new signature are stale). Raises OutputError."""
     try:
-        return json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8")).get("signature") == signature
-    except (OSError, ValueError):
-        return False
+        out_dir.mkdir(parents=True, exist_ok=True)
+        run = out_dir / RUN_FILE
+        if signature is None:
+            fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".govreport-probe.")
+            os.close(fd)
+            os.unlink(probe)
+            return 0.0
+        try:
+            same = json.loads(run.read_text(encoding="utf-8")).get("signature") == signature
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            write_atomic(run, json.dumps({"signature": signature}))
+        return run.stat().st_mtime
+    except OSError as exc:
+        raise OutputError(out_dir, exc) from None
 
 
-def is_current(path: Path, out_dir: Path, html: bool = False) -> bool:
-    """Whether the outputs of ``path`` exist and are newer than it (so a resumed batch skips it)."""
+def is_current(path: Path, out_dir: Path, html: bool = False, since: float = 0.0) -> bool:
+    """Whether the outputs of ``path`` exist and are newer than it and than ``since`` (so a resumed batch
+    skips it)."""
     try:
-        source = path.stat().st_mtime
+        newer_than = max(path.stat().st_mtime, since)
         outputs = [output_path(out_dir, path)] + ([output_path(out_dir, path, HTML_SUFFIX)] if html else [])
-        return all(o.stat().st_mtime >= source for o in outputs)
+        return all(o.stat().st_mtime >= newer_than for o in outputs)
     except OSError:
         return False
 
@@ -126,42 +185,30 @@ def process_file(path: Path, extractor: Extractor, out_dir: Path, html: bool = F
         return Failure(str(path), exc.stage, exc.reason)
     except Exception as exc:  # a reader bug must not end the batch; the file is named with the cause
         return Failure(str(path), "read", f"{type(exc).__name__}: {exc}")
+    most = limit("max_text_chars")
+    if len(doc.text) > most:
+        return Failure(
+            str(path),
+            "tag",
+            f"{len(doc.text):,} characters of text, more than the tagger takes (limits.max_text_chars: "
+            f"{most:,}); a report is far shorter",
+        )
     try:
         spans = extractor.tagger.tag(doc.text)
         extraction = build_extraction(doc.source, doc.text, spans)
-        write_atomic(output_path(out_dir, path), extraction.model_dump_json(indent=2))
+        pages = {output_path(out_dir, path): extraction.model_dump_json(indent=2)}
         if html:
             from govreport.inference.exports import report_html
 
-            write_atomic(output_path(out_dir, path, HTML_SUFFIX), report_html(extraction, doc, spans))
+            pages[output_path(out_dir, path, HTML_SUFFIX)] = report_html(extraction, doc, spans)
     except Exception as exc:
         return Failure(str(path), "extract", traceback.format_exception_only(exc)[-1].strip())
+    for target, data in pages.items():
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            return Failure(str(path), "write", f"cannot write {target}: {exc.strerror or exc}")
     return extraction
-
-
-_worker: Extractor | None = None
-_worker_error: str | None = None
-
-
-def _init_worker(make_extractor: Callable[[], Extractor]) -> None:
-    """Worker start: one thread per library (workers are the parallelism), the tagger loaded once."""
-    global _worker, _worker_error
-    for var in (
-        "GOVREPORT_OCR_THREADS",
-        "OMP_NUM_THREADS",
-        "MKL_NUM_THREADS",
-    ):  # read when the libraries load
-        os.environ[var] = "1"
-    try:
-        _worker = make_extractor()
-    except Exception as exc:  # reported per file instead of killing the pool at every start
-        _worker_error = traceback.format_exception_only(exc)[-1].strip()
-
-
-def _work(path: Path, out_dir: Path, html: bool) -> Extraction | Failure:
-    if _worker is None:
-        return Failure(str(path), "load-tagger", _worker_error or "worker not initialised")
-    return process_file(path, _worker, out_dir, html)
 
 
 def run_batch(
@@ -177,22 +224,19 @@ def run_batch(
     signature: str | None = None,
 ) -> BatchResult:
     """Extract each file into ``out_dir/<stem>.json`` (and ``.html``); cross-year warnings are added once all
-    are read. With ``workers`` > 1, ``make_extractor`` (picklable) builds each worker's extractor.
-    ``signature`` (see ``run_signature``) names what extracts; outputs of another signature are redone."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if signature is not None and not _same_run(out_dir, signature):
-        force = True
-        (out_dir / RUN_FILE).unlink(missing_ok=True)
+    are read. With ``extractor`` files are extracted in this process (no time budget, no crash isolation);
+    else ``workers`` processes each build theirs with ``make_extractor`` (picklable). ``signature`` (see
+    ``run_signature``) names what extracts; outputs of another signature are redone. Files in ``out_dir``
+    that the batch wrote itself are not inputs. Raises OutputError when ``out_dir`` cannot be written."""
+    since = _start_run(out_dir, signature)
     result = BatchResult()
     todo = []
     owner: dict[Path, Path] = {}
-    outputs = out_dir.resolve()
     for path in files:
-        inside_out = path.resolve().is_relative_to(outputs)  # OUT inside an input folder: not inputs
-        first = path if inside_out else owner.setdefault(output_path(out_dir, path), path)
-        if inside_out:
-            pass
-        elif first != path:  # two inputs with one stem would overwrite each other's output
+        if own_output(path, out_dir):
+            continue
+        first = owner.setdefault(output_path(out_dir, path), path)
+        if first != path:  # two inputs with one stem would overwrite each other's output
             result.failed.append(
                 Failure(
                     str(path),
@@ -200,7 +244,7 @@ def run_batch(
                     f"{first} already writes {output_path(out_dir, path)}; rename one of them",
                 )
             )
-        elif not force and is_current(path, out_dir, html):
+        elif not force and is_current(path, out_dir, html, since):
             result.skipped.append(path)
         else:
             todo.append(path)
@@ -216,27 +260,31 @@ def run_batch(
         if on_file:
             on_file(path)
 
-    if todo and (workers <= 1 or len(todo) <= 1):
-        extractor = extractor or (make_extractor or _missing_extractor)()
+    if extractor is not None:
         for path in todo:
             record(path, process_file(path, extractor, out_dir, html))
     elif todo:
-        _run_parallel(todo, out_dir, html, workers, make_extractor or _missing_extractor, record)
+        if make_extractor is None:
+            raise ValueError("run_batch needs an extractor or make_extractor")
+        _Workers(out_dir, html, make_extractor, record).run(todo, workers)
     _add_cross_year_warnings(result, out_dir)
-    if signature is not None:
-        write_atomic(out_dir / RUN_FILE, json.dumps({"signature": signature}))
-    errors = out_dir / "errors.jsonl"
-    if result.failed:
-        write_atomic(
-            errors, "".join(json.dumps(f.__dict__, ensure_ascii=False) + "\n" for f in result.failed)
-        )
-    else:
-        errors.unlink(missing_ok=True)
+    _write_errors(result, out_dir)
     return result
 
 
-def _missing_extractor() -> Extractor:
-    raise ValueError("run_batch needs an extractor or make_extractor")
+def _write_errors(result: BatchResult, out_dir: Path) -> None:
+    """``errors.jsonl`` for this run (removed when nothing failed); when it cannot be written the reason is
+    kept in ``result`` and the failures stay in memory for the caller to print."""
+    errors = out_dir / ERRORS_FILE
+    try:
+        if result.failed:
+            write_atomic(
+                errors, "".join(json.dumps(f.__dict__, ensure_ascii=False) + "\n" for f in result.failed)
+            )
+        else:
+            errors.unlink(missing_ok=True)
+    except OSError as exc:
+        result.errors_file_problem = f"cannot write {errors}: {exc.strerror or exc}"
 
 
 def _build_extractor(tagger: str, model_dir: str | None) -> Extractor:
@@ -250,48 +298,155 @@ def extractor_factory(tagger: str, model_dir: str | Path | None = None) -> Calla
     return partial(_build_extractor, tagger, str(model_dir) if model_dir else None)
 
 
-def _run_parallel(
-    todo: list[Path],
+def _worker_main(
+    conn: Connection,
+    make_extractor: Callable[[], Extractor],
+    limits: dict[str, Any],
     out_dir: Path,
     html: bool,
-    workers: int,
-    make_extractor: Callable[[], Extractor],
-    record: Callable[[Path, Extraction | Failure], None],
 ) -> None:
-    """Feed files to a pool, at most four per worker in flight so progress is real. A worker that dies
-    (out of memory, a crash in native code) fails one file it held; the pool is restarted for the rest."""
-    pending = list(reversed(todo))
-    while pending:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(make_extractor,),
-        ) as pool:
-            running: dict[Future[Extraction | Failure], Path] = {}
-            broken = False
-            while (pending or running) and not broken:
-                while pending and len(running) < 4 * workers:
-                    path = pending.pop()
-                    running[pool.submit(_work, path, out_dir, html)] = path
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    path = running.pop(future)
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        if broken:  # only one file is blamed per crash; the others are tried again
-                            pending.append(path)
-                            continue
-                        broken = True
-                        outcome = Failure(
-                            str(path),
-                            "worker",
-                            "the worker process died while on this file "
-                            "(out of memory or a crash in native code)",
-                        )
-                    record(path, outcome)
-            pending += running.values()  # in flight when a worker died: tried again in a new pool
+    """A worker process: builds the extractor once, says it is ready, then extracts one file per message
+    until told to stop (None) or the parent goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    for var in ("GOVREPORT_OCR_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # read when libraries load
+        os.environ[var] = "1"  # one thread per library: the workers are the parallelism
+    install_limits(limits)
+    extractor, error = None, None
+    try:
+        extractor = make_extractor()
+    except Exception as exc:  # reported per file instead of failing the whole batch at every start
+        error = traceback.format_exception_only(exc)[-1].strip()
+    conn.send("ready")
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        if path is None:
+            return
+        if extractor is None:
+            conn.send(Failure(str(path), "load-tagger", error or "the tagger could not be built"))
+        else:
+            conn.send(process_file(path, extractor, out_dir, html))
+
+
+@dataclass
+class _Slot:
+    """One worker process and the file it holds (None while idle or starting)."""
+
+    process: BaseProcess
+    conn: Connection
+    ready: bool = False
+    path: Path | None = None
+    started: float = 0.0
+
+
+_DIED = "the worker process died while on this file alone (out of memory or a crash in native code)"
+
+
+class _Workers:
+    """Worker processes fed one file at a time, watched for deaths and for the per-file time budget."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        html: bool,
+        make_extractor: Callable[[], Extractor],
+        record: Callable[[Path, Extraction | Failure], None],
+    ) -> None:
+        self.args = (make_extractor, current_limits(), out_dir, html)
+        self.record = record
+        self.context = get_context("spawn")
+
+    def run(self, todo: list[Path], workers: int) -> None:
+        """Every file of ``todo`` recorded once. Files whose worker died are suspects: each is then run
+        alone, and only one that kills a worker on its own is blamed."""
+        suspects = self._pool(todo, workers, alone=False)
+        for path in suspects:
+            self._pool([path], 1, alone=True)
+
+    def _start(self) -> _Slot:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(child, *self.args), daemon=True)
+        process.start()
+        child.close()
+        return _Slot(process, parent)
+
+    def _pool(self, files: list[Path], workers: int, alone: bool) -> list[Path]:
+        """Run ``files`` on up to ``workers`` processes; returns the files whose worker died under them
+        (recorded as failed at once when ``alone``)."""
+        queue, suspects = deque(files), []
+        budget = float(limit("max_seconds_per_file"))
+        slots = [self._start() for _ in range(min(workers, len(files)))]
+        try:
+            while queue or any(s.path is not None for s in slots):
+                for slot in slots:
+                    if slot.ready and slot.path is None and queue:
+                        slot.path, slot.started = queue.popleft(), time.monotonic()
+                        slot.conn.send(slot.path)
+                deadlines = [s.started + budget for s in slots if s.path is not None]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                wait([x for s in slots for x in (s.conn, s.process.sentinel)], timeout)
+                for slot in list(slots):
+                    if self._step(slot, budget, alone, suspects):
+                        continue
+                    _stop(slot)
+                    slots.remove(slot)
+                    if not slot.ready:  # it died loading the tagger: every start would
+                        self._fail_all(queue, "the worker process died while loading the tagger")
+                    elif queue or not slots:
+                        slots.append(self._start())
+        finally:
+            for slot in slots:
+                _stop(slot)
+        return suspects
+
+    def _step(self, slot: _Slot, budget: float, alone: bool, suspects: list[Path]) -> bool:
+        """Take the slot's news: its messages, its death, its time running out. False when it must go."""
+        try:
+            while slot.conn.poll():
+                message = slot.conn.recv()
+                if message == "ready":
+                    slot.ready = True
+                elif slot.path is not None:
+                    self.record(slot.path, message)
+                    slot.path = None
+            alive = slot.process.is_alive()
+        except (EOFError, OSError):  # the pipe broke: the process is gone or going
+            alive = False
+        if alive and slot.path is not None and time.monotonic() - slot.started > budget:
+            self.record(
+                slot.path,
+                Failure(
+                    str(slot.path), "time", f"abandoned after {budget:g} s (limits.max_seconds_per_file)"
+                ),
+            )
+            slot.path = None
+            return False
+        if not alive and slot.path is not None:
+            if alone:
+                self.record(slot.path, Failure(str(slot.path), "worker", _DIED))
+            else:
+                suspects.append(slot.path)
+            slot.path = None
+        return alive
+
+    def _fail_all(self, queue: deque[Path], reason: str) -> None:
+        while queue:
+            path = queue.popleft()
+            self.record(path, Failure(str(path), "load-tagger", reason))
+
+
+def _stop(slot: _Slot) -> None:
+    """End a worker: asked politely when idle, killed when it holds a file or does not answer."""
+    if slot.process.is_alive() and slot.path is None:
+        with contextlib.suppress(OSError):  # it died meanwhile
+            slot.conn.send(None)
+        slot.process.join(timeout=5)
+    if slot.process.is_alive():
+        slot.process.kill()
+        slot.process.join()
+    slot.conn.close()
 
 
 def _add_cross_year_warnings(result: BatchResult, out_dir: Path) -> None:
@@ -306,8 +461,15 @@ def _add_cross_year_warnings(result: BatchResult, out_dir: Path) -> None:
         except (OSError, ValueError):
             continue
     extra = across_years([e for _, e in result.done] + kept)
-    for path, extraction in result.done:
+    for path, extraction in list(result.done):
         new = [w for w in extra.get(extraction.source, []) if w not in extraction.warnings]
         if new:
             extraction.warnings += new
-            write_atomic(output_path(out_dir, path), extraction.model_dump_json(indent=2))
+            target = output_path(out_dir, path)
+            try:
+                write_atomic(target, extraction.model_dump_json(indent=2))
+            except OSError as exc:  # the output without these warnings stays; the file is reported
+                result.done.remove((path, extraction))
+                result.failed.append(
+                    Failure(str(path), "write", f"cannot write {target}: {exc.strerror or exc}")
+                )

@@ -7,6 +7,8 @@ damaged rows are scored together by the rules they break and keep. Among the bes
 that agree most with the layout (which column a figure stands under, where the text shows it) are kept,
 and a fixed convention picks one. A cell gets a value only when every kept placement gives it the same
 value (``observed`` when a figure stands there, ``inferred`` when the rules derive it); else ``missing``.
+A printed figure that no count can be (negative, fractional, past MAX_COUNT) is kept as printed with status
+``conflict``, and nothing is derived from it.
 """
 
 from __future__ import annotations
@@ -256,8 +258,10 @@ def solve(
         v = final[key]
         if key in figure_of:
             fig = figure_of[key]
-            conf = fig.score * (0.5 if in_broken.get(key) else 1.0)
-            status = "conflict" if in_broken.get(key, 0) >= 2 else "observed"
+            possible = fig.value is None or valid_value(key, fig.value)
+            conf = fig.score * (0.5 if in_broken.get(key) else 1.0) if possible else 0.0
+            # a figure no count can be (-5, 2.5, 1e30) is kept as printed and flagged, never rounded away
+            status = "conflict" if in_broken.get(key, 0) >= 2 or not possible else "observed"
             placed[key] = Placed(fig.value, status, fig.span, round(conf, 4))
         elif key in derived and v is not None:
             placed[key] = Placed(v, "inferred", None, 0.9 if not in_broken.get(key) else 0.4)  # type: ignore[arg-type]

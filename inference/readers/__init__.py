@@ -11,8 +11,8 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-from govreport.configs import load
 from govreport.inference.document import Document, InputError
+from govreport.inference.readers.limits import limit
 
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 _HTML_HEAD = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|table|div|p)[\s>/]", re.IGNORECASE)
@@ -81,13 +81,13 @@ def read_document(path: str | Path) -> Document:
         kind = sniff(data, path.suffix.lower())
     except ValueError as exc:
         raise InputError(name, "sniff", str(exc)) from None
-    limit = load("readers")["limits"]["max_text_bytes"]
-    if kind in ("text", "html") and len(data) > limit:
+    most = limit("max_text_bytes")
+    if kind in ("text", "html") and len(data) > most:
         raise InputError(
             name,
             "open",
             f"{len(data) / 1e6:.1f} MB of text; a report is far smaller "
-            f"(limit {limit / 1e6:.0f} MB), so this is not one report",
+            f"(limits.max_text_bytes: {most / 1e6:g} MB), so this is not one report",
         )
     if kind == "pdf":
         from govreport.inference.readers.pdf import read_pdf

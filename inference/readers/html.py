@@ -1,7 +1,9 @@
-"""Saved web pages: the declared charset (often GBK) honoured, page chrome (scripts, styles, navigation,
-headers/footers) dropped, block elements as lines, and data tables as one row per line with
-rowspan/colspan expanded so every row has the table's full width. Tables that hold other tables are
-page layout, not data: their cells are read as blocks."""
+"""Saved web pages: the declared charset (often GBK) checked against the bytes, page chrome (scripts,
+styles, navigation, headers/footers) dropped, block elements as lines, and data tables as one row per
+line with rowspan/colspan expanded so every row has the table's full width. Tables that hold other
+tables are page layout, not data: their cells are read as blocks. Pages nested deeper than
+``limits.max_html_depth`` are refused before the tree is built (parsing and walking them grows with the
+square of the depth)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInst
 from govreport.configs import load
 from govreport.inference.document import Document, InputError
 from govreport.inference.readers.builder import Cell, Grid, TextBuilder, clean_cell
+from govreport.inference.readers.limits import limit
 from govreport.inference.readers.text import decode_bytes
+from lxml import etree
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _BLOCKS = frozenset(
@@ -54,17 +58,72 @@ _BLOCKS = frozenset(
 )
 
 
+def _vocabulary(text: str) -> int:
+    """How much report vocabulary a decoding yields (mojibake yields none)."""
+    sample = text[:200_000]
+    return sum(sample.count(word) for word in load("readers")["text"]["report_vocabulary"])
+
+
 def decode_html(data: bytes, path: str) -> str:
-    """The page's text: its declared charset when that decodes cleanly, else detection as for text."""
+    """The page's text. The declared charset is not trusted blindly (CMSs re-save UTF-8 pages under a
+    ``charset=gbk`` meta): of the strict decodings (valid UTF-8 with non-ASCII bytes first, then the
+    declared charset, then GB18030) the one that reads the most report vocabulary wins, ties to the first;
+    when none decodes, the bytes are detected as for text."""
+    names = ["utf-8"] if not data.isascii() else []
     declared = _META_CHARSET.search(data[:8192])
     if declared:
         name = declared.group(1).decode("ascii", "ignore").lower()
-        name = load("readers")["text"]["cjk_aliases"].get(name.replace("-", ""), name)
+        names.append(load("readers")["text"]["cjk_aliases"].get(name.replace("-", ""), name))
+    candidates = []
+    for name in dict.fromkeys([*names, "utf-8", "gb18030"]):
         try:
-            return data.decode(name).replace("\r\n", "\n").replace("\r", "\n")
+            candidates.append(data.decode(name))
         except (LookupError, UnicodeDecodeError):
-            pass
-    return decode_bytes(data, path)
+            continue
+    if not candidates:
+        return decode_bytes(data, path)
+    return max(candidates, key=_vocabulary).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthProbe:
+    """An lxml parser target that only counts open elements and stops the parse past ``most``."""
+
+    def __init__(self, most: int) -> None:
+        self.most, self.depth = most, 0
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.depth += 1
+        if self.depth > self.most:
+            raise _TooDeep
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+
+    def close(self) -> None:
+        return None
+
+
+def check_depth(page: str, path: str) -> None:
+    """Refuse a page nested deeper than ``limits.max_html_depth``: libxml2 reports elements as the tree
+    builder will see them, and the probe stops at the limit, so a hostile page costs only its first
+    ``max_html_depth`` levels."""
+    most = limit("max_html_depth")
+    parser = etree.HTMLParser(target=_DepthProbe(most))
+    try:
+        parser.feed(page)
+        parser.close()
+    except _TooDeep:
+        raise InputError(
+            path,
+            "read-html",
+            f"elements nested more than {most} deep (limits.max_html_depth); not a report page",
+        ) from None
+    except etree.LxmlError:
+        return  # broken markup: BeautifulSoup's repairs decide, as before
 
 
 def _is_chrome(tag: Tag, pattern: re.Pattern[str], roles: set[str]) -> bool:
@@ -160,7 +219,9 @@ def read_html(path: str | Path, data: bytes | None = None) -> Document:
     """A saved web page as a Document (no pages, no boxes)."""
     path = Path(path)
     data = path.read_bytes() if data is None else data
-    soup = BeautifulSoup(decode_html(data, str(path)), "lxml")
+    page = decode_html(data, str(path))
+    check_depth(page, str(path))
+    soup = BeautifulSoup(page, "lxml")
     _drop_chrome(soup)
     builder = TextBuilder(str(path), "html")
     walker = _Walker(builder)

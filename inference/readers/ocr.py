@@ -2,12 +2,17 @@
 boxes; rulings found with OpenCV rebuild table grids exactly as for text-layer PDFs, and text outside
 tables is grouped into lines by box alignment. Coordinates are converted to points (1/72 inch) so the
 layout thresholds and the boxes mean the same as for PDF text layers.
+
+Memory stays bounded whatever the file claims: pages are decoded (TIFF frames) or rendered (PDF) one at
+a time, a page is scaled down to ``limits.max_page_pixels`` before OCR, images over
+``limits.max_image_pixels`` are refused before they are decoded, and blank pages never reach OCR.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import math
 import os
 import re
 import statistics
@@ -22,7 +27,8 @@ from govreport.inference.document import Document, InputError
 from govreport.inference.readers.builder import BBox, TextBuilder
 from govreport.inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
 from govreport.inference.readers.layout import Line, Page, Table, finish, words_to_lines
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from govreport.inference.readers.limits import limit
+from PIL import Image, UnidentifiedImageError
 
 
 @cache
@@ -191,11 +197,34 @@ def _in(word: Word, bbox: tuple[float, float, float, float]) -> bool:
     return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
 
 
+def page_scale(width: float, height: float, scale: float) -> float:
+    """``scale`` (pixels per unit of ``width``/``height``), lowered where needed so the page image has at
+    most ``limits.max_page_pixels`` pixels: an oversized page is read at a coarser resolution instead of
+    costing gigabytes."""
+    pixels = width * height * scale * scale
+    most = limit("max_page_pixels")
+    return scale if pixels <= most else scale * math.sqrt(most / pixels)
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """Whether a page image holds (almost) no ink: OCR would find nothing on it, slowly."""
+    gray = image.min(axis=2) if image.ndim == 3 else image
+    background = float(np.median(gray[::4, ::4]))
+    ink = np.count_nonzero(gray < background - 60)
+    return ink < load("readers")["ocr"]["blank_ink_share"] * gray.size
+
+
+def _read_page(image: np.ndarray, number: int, unit: float) -> Page:
+    if is_blank(image):
+        return Page(number, image.shape[1] * unit, image.shape[0] * unit)
+    return image_page(image, number, unit)
+
+
 def ocr_pdf_pages(
     path: Path, data: bytes | None, numbers: list[int], pictures: dict[int, list[BBox]] | None = None
 ) -> list[Page]:
-    """Render the given PDF pages (pypdfium2) and read them by OCR; for pages in ``pictures`` only those
-    regions (points) are read, into a page that holds just their blocks."""
+    """Render the given PDF pages (pypdfium2), one at a time, and read them by OCR; for pages in
+    ``pictures`` only those regions (points) are read, into a page that holds just their blocks."""
     import pypdfium2 as pdfium
 
     dpi = load("readers")["ocr"]["dpi"]
@@ -204,38 +233,73 @@ def ocr_pdf_pages(
     try:
         pages = []
         for number in sorted({*numbers, *pictures}):
-            image = pdf[number].render(scale=dpi / 72).to_numpy()[:, :, :3]
+            page = pdf[number]
+            scale = page_scale(*page.get_size(), dpi / 72)
+            image = page.render(scale=scale).to_numpy()[:, :, :3].copy()
+            page.close()
             if number not in pictures:
-                pages.append(image_page(image.copy(), number, 72 / dpi))
+                pages.append(_read_page(image, number, 1 / scale))
                 continue
-            page = Page(number, image.shape[1] * 72 / dpi, image.shape[0] * 72 / dpi)
+            found = Page(number, image.shape[1] / scale, image.shape[0] / scale)
             for x0, top, x1, bottom in pictures[number]:
                 crop = image[
-                    round(top * dpi / 72) : round(bottom * dpi / 72),
-                    round(x0 * dpi / 72) : round(x1 * dpi / 72),
+                    round(top * scale) : round(bottom * scale), round(x0 * scale) : round(x1 * scale)
                 ]
-                if crop.size:
-                    page.blocks += image_page(crop.copy(), number, 72 / dpi, (x0, top)).blocks
-            pages.append(page)
+                if crop.size and not is_blank(crop):
+                    found.blocks += image_page(crop.copy(), number, 1 / scale, (x0, top)).blocks
+            pages.append(found)
         return pages
     finally:
         pdf.close()
 
 
+def _frame_image(picture: Image.Image, path: Path, number: int) -> tuple[np.ndarray, float]:
+    """The current frame as RGB pixels, scaled down to ``limits.max_page_pixels``, and its points per
+    pixel. Frames over ``limits.max_image_pixels`` are refused before they are decoded."""
+    width, height = picture.size
+    most = limit("max_image_pixels")
+    if width * height > most:
+        raise InputError(
+            str(path),
+            "read-image",
+            f"page {number + 1} is {width}×{height} pixels, more than limits.max_image_pixels ({most:,})",
+        )
+    default_dpi = load("readers")["ocr"]["dpi"]
+    dpi = float((picture.info.get("dpi") or (default_dpi,))[0]) or default_dpi
+    scale = page_scale(width, height, 1.0)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if scale < 1:
+        picture.draft("RGB", size)  # JPEG decodes straight at 1/2 … 1/8 size
+    frame = picture.convert("RGB")
+    if frame.size != size and scale < 1:
+        frame = frame.resize(size, Image.Resampling.BOX)
+    return np.asarray(frame), 72 / dpi * width / frame.width
+
+
 def read_image(path: str | Path, data: bytes | None = None) -> Document:
-    """A PNG/JPEG/TIFF (multi-page) photo or scan read by OCR."""
+    """A PNG/JPEG/TIFF (multi-page) photo or scan read by OCR, one page in memory at a time."""
     path = Path(path)
     data = path.read_bytes() if data is None else data
-    default_dpi = load("readers")["ocr"]["dpi"]
     try:
         picture = Image.open(io.BytesIO(data))
-        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(picture)]
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        count = getattr(picture, "n_frames", 1)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(str(path), "read-image", f"unreadable or truncated image ({exc})") from None
+    most = limit("max_pages")
+    if count > most:
+        raise InputError(
+            str(path), "read-image", f"{count} pages; more than a report can have (limits.max_pages: {most})"
+        )
     pages = []
-    for number, frame in enumerate(frames):
-        dpi = float((frame.info.get("dpi") or picture.info.get("dpi") or (default_dpi,))[0]) or default_dpi
-        pages.append(image_page(np.asarray(frame), number, 72 / dpi))
+    for number in range(count):
+        try:
+            picture.seek(number)
+            image, unit = _frame_image(picture, path, number)
+        except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+            raise InputError(
+                str(path), "read-image", f"page {number + 1}: unreadable or truncated image ({exc})"
+            ) from None
+        pages.append(_read_page(image, number, unit))
     builder = TextBuilder(str(path), "image")
     builder.pages = len(pages)
     return finish(builder, pages, "ocr", "no text found in the image")

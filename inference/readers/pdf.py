@@ -16,6 +16,7 @@ from govreport.inference.document import Document, InputError
 from govreport.inference.readers.builder import BBox, TextBuilder
 from govreport.inference.readers.grids import Edge, Word, fill_grid, find_tables
 from govreport.inference.readers.layout import Line, Page, Table, finish, words_to_lines
+from govreport.inference.readers.limits import limit
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfexceptions import PDFException
 from pdfminer.psexceptions import PSException
@@ -125,9 +126,13 @@ def _read_pages(path: Path, data: bytes | None) -> tuple[list[Page], list[int]]:
             count = len(pdf.pages)
         except _DAMAGED as exc:
             raise InputError(str(path), "read-pdf", f"damaged or truncated PDF ({_why(exc)})") from None
-        limit = cfg["limits"]["max_pdf_pages"]
-        if count > limit:
-            raise InputError(str(path), "read-pdf", f"{count} pages; more than the {limit} a report can have")
+        most = limit("max_pages")
+        if count > most:
+            raise InputError(
+                str(path),
+                "read-pdf",
+                f"{count} pages; more than a report can have (limits.max_pages: {most})",
+            )
         for number, page in enumerate(pdf.pages):
             try:
                 if _readable_chars(page) >= cfg["ocr"]["min_text_chars"]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 from govreport.configs import load
 from govreport.inference.document import Document, InputError
+from govreport.inference.readers.limits import limit
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -64,15 +65,15 @@ def decode_bytes(data: bytes, path: str, stage: str = "decode") -> str:
             if text is None:
                 raise InputError(path, stage, f"has a {enc} byte-order mark but is not valid {enc}")
             break
-    limit = load("readers")["limits"]["max_bad_char_ratio"]
+    most = limit("max_bad_char_ratio")
     if text is None:
         for candidate in (_strict(data, "utf-8"), _utf16_without_bom(data), _strict(data, "gb18030")):
-            if candidate is not None and _bad_ratio(candidate) <= limit:
+            if candidate is not None and _bad_ratio(candidate) <= most:
                 text = candidate
                 break
         else:
             text = _detect(data, path, stage)
-    if _bad_ratio(text) > limit:
+    if _bad_ratio(text) > most:
         raise InputError(path, stage, "binary data, not text (control or undecodable characters)")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 

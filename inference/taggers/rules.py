@@ -20,7 +20,10 @@ from govreport.inference.templates import Label, header_words, templates
 
 _FIELD_SEP = re.compile(r"\t|\||\u3000{1,}| {2,}")
 _CAPTION = re.compile(r"第[一二三四五六七八九十]+条第\s*[（(]\s*[一二三四五六七八九十]+\s*[)）]\s*项")
-_NUMBER_TAIL = re.compile(r"(?<![\w.])-?\d[\d,，]*(?:\.\d+)?$|^-?\d[\d,，]*(?:\.\d+)?$")
+# A printed figure: sign, digits with thousands separators, decimals, exponent (1e30 is read, then judged
+# by the rules, never cut to 1 and 30).
+_FIGURE = r"[-−－]?\d[\d,，]*(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_NUMBER_TAIL = re.compile(rf"(?<![\w.]){_FIGURE}$|^{_FIGURE}$")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?)$")
 _SEC_LEAD = re.compile(r"^[一二三四五六][、.．,，\s]")
 _SUB = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+是|\d+[.、．])")
