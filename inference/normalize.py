@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import cache, lru_cache
@@ -10,7 +11,7 @@ from govreport.configs import load
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?$")
+_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 PLACEHOLDERS = frozenset({"/", "／", "—", "——", "-", "－", "–", "─", "无"})
 
 
@@ -77,9 +78,11 @@ def parse_number(raw: str) -> int | float | None:
     """The value of a printed figure; None for a blank placeholder (/ —). Raises ValueError if not a figure.
 
     Thousands separators are dropped (12,053 → 12053); O/o read as 0 and l/I as 1 (OCR slips) when the
-    rest of the token is numeric.
+    rest of the token is numeric. A figure is parsed as printed, however implausible (-5, 2.5, 1e30): the
+    rules judge it, so nothing is silently changed; only a value no arithmetic can hold (beyond the float
+    range) is refused.
     """
-    s = unicodedata.normalize("NFKC", raw).strip().replace("，", ",")
+    s = unicodedata.normalize("NFKC", raw).strip().replace("，", ",").replace("−", "-")
     if s in PLACEHOLDERS:
         return None
     s = s.translate(str.maketrans("OolI", "0011")).replace(" ", "")
@@ -87,4 +90,11 @@ def parse_number(raw: str) -> int | float | None:
         s = s.replace(",", "")
     if not _PLAIN.match(s):
         raise ValueError(f"not a figure: {raw!r}")
-    return float(s) if "." in s else int(s)
+    value = float(s) if "." in s or "e" in s.lower() else int(s)
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise ValueError(f"not a figure: {raw!r} (beyond any count or amount)")
+    return value
