@@ -17,6 +17,7 @@ from datasets import Sequence as SequenceFeature
 from govreport.annotations.client import project_id
 from govreport.annotations.results import AnnotationProblem, annotation_spans
 from govreport.configs import load
+from govreport.inference.readers.limits import limit
 from govreport.inference.spans import bio_tags, spans_to_bio
 from label_studio_sdk import LabelStudio
 
@@ -53,11 +54,33 @@ def chosen_annotation(task: Mapping[str, Any]) -> Mapping[str, Any] | None:
     )
 
 
+def _year(task: Mapping[str, Any]) -> int:
+    """The task's report year as the ``year`` feature (int32, 0 when unknown), or AnnotationProblem: one
+    value the feature cannot hold would make every later dataset build fail."""
+    data = task["data"]
+    year = data.get("year") or 0
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year)
+    if isinstance(year, bool) or not isinstance(year, int) or not 0 <= year < 2**31:
+        raise AnnotationProblem(
+            task.get("id"), data.get("doc"), f"data.year {year!r} is not a year (a whole number 0 … 2^31-1)"
+        )
+    return year
+
+
 def example(task: Mapping[str, Any], annotation: Mapping[str, Any]) -> dict[str, Any]:
-    """One training example from a task and one of its annotations (raises AnnotationProblem)."""
+    """One training example from a task and one of its annotations, checked against the training features
+    (raises AnnotationProblem naming the task)."""
     spans = annotation_spans(task, annotation.get("result") or [])
     data = task["data"]
     text = data["text"]
+    most = limit("max_text_chars")
+    if len(text) > most:
+        raise AnnotationProblem(
+            task.get("id"),
+            data.get("doc"),
+            f"{len(text):,} characters, more than limits.max_text_chars ({most:,})",
+        )
     return {
         "id": str(data.get("doc") or f"task-{task.get('id')}"),
         "text": text,
@@ -65,7 +88,7 @@ def example(task: Mapping[str, Any], annotation: Mapping[str, Any]) -> dict[str,
         "layout": load("annotate")["pull"]["layout"],
         "noise": [],
         "format": str(data.get("format") or ""),
-        "year": int(data.get("year") or 0),
+        "year": _year(task),
     }
 
 

@@ -13,7 +13,49 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, StrictFloat, StrictInt, ValidationError
+
 TOL = 1e-6
+Figure = StrictInt | StrictFloat | None  # a bool or a string is no figure
+
+
+class EvaluationError(ValueError):
+    """Gold or predictions that cannot be scored; the message names the folder or file and the problem."""
+
+
+class _Section(BaseModel):
+    id: StrictInt
+
+
+class _Gold(BaseModel):
+    """What scoring reads of a gold file (the spec's format; other keys are ignored)."""
+
+    cells: dict[str, Figure]
+    doc: str | None = None
+    format: str | None = None
+    title: str | None = None
+    sections: list[_Section] = []
+    inferred: list[str] = []
+    violations: list[str] = []
+
+
+class _PredCell(BaseModel):
+    value: Figure
+    status: str
+
+
+class _Rule(BaseModel):
+    rule: str
+
+
+class _Prediction(BaseModel):
+    """What scoring reads of an extraction (the output contract; other keys are ignored)."""
+
+    cells: dict[str, _PredCell]
+    format: str | None = None
+    title: str | None = None
+    sections: list[_Section] = []
+    violations: list[_Rule] = []
 
 
 def _is_figure(v: object) -> bool:
@@ -105,24 +147,51 @@ def aggregate(docs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        return json.load(fh)
+def _load(path: Path, kind: type[BaseModel]) -> dict[str, Any]:
+    """A gold or prediction file as a dict, checked against what scoring reads of it."""
+    what = "gold" if kind is _Gold else "prediction"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot read this {what} file ({exc.strerror or exc})") from None
+    except ValueError as exc:  # bad JSON, or bytes that are not UTF-8
+        raise EvaluationError(f"{path}: this {what} file is not valid JSON ({exc})") from None
+    try:
+        kind.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        raise EvaluationError(f"{path}: not a {what} file: {where}: {first['msg']}") from None
+    return data
 
 
 def evaluate_dirs(
-    gold_dir: str | Path, pred_dir: str | Path, docs: Iterable[str] | None = None
+    gold_dir: str | Path,
+    pred_dir: str | Path,
+    docs: Iterable[str] | None = None,
+    only_predicted: bool = False,
 ) -> dict[str, Any]:
-    """Score every gold document (or those named in ``docs``) against ``pred_dir/<doc>.json``.
+    """Score every gold document (or those named in ``docs``; with ``only_predicted`` those that have a
+    prediction) against ``pred_dir/<doc>.json``.
 
     A gold document without a prediction is scored against an empty prediction (everything missed).
+    Raises EvaluationError for a missing folder, no documents to score, or a file that cannot be read.
     """
     gold_dir, pred_dir = Path(gold_dir), Path(pred_dir)
+    for folder, what in ((gold_dir, "gold"), (pred_dir, "prediction")):
+        if not folder.is_dir():
+            raise EvaluationError(f"{folder}: {what} folder not found")
     names = sorted(docs) if docs is not None else sorted(p.stem for p in gold_dir.glob("*.json"))
+    if only_predicted:
+        names = [n for n in names if (pred_dir / f"{n}.json").exists()]
+        if not names:
+            raise EvaluationError(f"{pred_dir}: no prediction for any gold document of {gold_dir}")
+    elif docs is None and not names:
+        raise EvaluationError(f"{gold_dir}: no gold files (*.json) to score against")
     scores = []
     for name in names:
-        gold = _load(gold_dir / f"{name}.json")
+        gold = _load(gold_dir / f"{name}.json", _Gold)
         pred_path = pred_dir / f"{name}.json"
-        pred = _load(pred_path) if pred_path.exists() else {}
+        pred = _load(pred_path, _Prediction) if pred_path.exists() else {}
         scores.append(score_document(gold, pred) | {"predicted": pred_path.exists()})
     return aggregate(scores)

@@ -104,13 +104,15 @@ def extract(
     input was processed, 1 when any failed (see OUT/errors.jsonl).
     """
     from govreport.inference.batch import (
+        OutputError,
         collect_inputs,
         extractor_factory,
         output_path,
         run_batch,
         run_signature,
     )
-    files = collect_inputs(inputs)
+    exports = {t.resolve() for t in (csv, parquet) if t}  # a table written into an input folder is no input
+    files = [f for f in collect_inputs(inputs) if f.resolve() not in exports]
     if not files:
         console.print("[red]no input files found[/red]")
         raise typer.Exit(1)
@@ -134,17 +136,24 @@ def extract(
             speed = progress.tasks[task].speed
             progress.update(task, rate=f"{speed:.2f} files/s" if speed else "")
 
-        result = run_batch(
-            files,
-            out,
-            None,
-            advance,
-            workers=workers,
-            make_extractor=make_extractor,
-            force=force,
-            html=html,
-            signature=run_signature(tagger.value, model_dir),
-        )
+        try:
+            result = run_batch(
+                files,
+                out,
+                None,
+                advance,
+                workers=workers,
+                make_extractor=make_extractor,
+                force=force,
+                html=html,
+                signature=run_signature(tagger.value, model_dir),
+            )
+        except OutputError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    if not (result.done or result.skipped or result.failed):
+        console.print(f"[red]nothing to extract:[/red] every input is an output govreport wrote into {out}")
+        raise typer.Exit(1)
     if len(result.done) <= 50:
         table = Table(title=f"govreport extract: {len(result.done)} done, {len(result.failed)} failed")
         table.add_column("report", overflow="fold")
@@ -163,7 +172,8 @@ def extract(
                 str(len(e.warnings)),
             )
         console.print(table)
-    for f in result.failed[:50]:
+    shown = result.failed if result.errors_file_problem else result.failed[:50]  # else in errors.jsonl
+    for f in shown:
         console.print(f"[red]failed[/red] {f.file}: {f.stage}: {f.reason}")
     confidence = result.mean_confidence
     console.print(
@@ -172,17 +182,25 @@ def extract(
         + (f"{confidence:.3f}" if confidence is not None else "-")
     )
     outputs = [output_path(out, p) for p in files if output_path(out, p).exists()]
+    export_failed = False
     for target in (csv, parquet):
         if target:
             from govreport.inference.exports import write_table  # pandas: imported only when asked for
 
-            write_table(outputs, target)
+            try:
+                write_table(outputs, target)
+            except (OSError, ValueError) as exc:
+                console.print(f"[red]error:[/red] cannot write {target}: {getattr(exc, 'strerror', None) or exc}")
+                export_failed = True
+                continue
             console.print(f"{len(outputs)} reports tabulated in [bold]{target}[/bold]")
+    if result.errors_file_problem:
+        console.print(f"[red]error:[/red] {result.errors_file_problem}; the failures are listed above")
     console.print(
         f"JSON written to [bold]{out}[/bold]"
-        + (f"; errors in {out / 'errors.jsonl'}" if result.failed else "")
+        + (f"; errors in {out / 'errors.jsonl'}" if result.failed and not result.errors_file_problem else "")
     )
-    raise typer.Exit(1 if result.failed else 0)
+    raise typer.Exit(1 if result.failed or export_failed else 0)
 
 
 @app.command()
@@ -200,11 +218,14 @@ def evaluate(
     ] = False,
 ) -> None:
     """Score extractions against gold: cells, sections, titles, templates, violations."""
-    from govreport.evaluation.metrics import evaluate_dirs
+    from govreport.evaluation.metrics import EvaluationError, evaluate_dirs
     from govreport.evaluation.report import render
 
-    docs = sorted(p.stem for p in gold.glob("*.json") if (pred / p.name).exists()) if only_predicted else None
-    scores = evaluate_dirs(gold, pred, docs)
+    try:
+        scores = evaluate_dirs(gold, pred, only_predicted=only_predicted)
+    except EvaluationError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
     render(scores, console)
     if json_out:
         json_out.write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")

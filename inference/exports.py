@@ -33,7 +33,9 @@ def _cell_order() -> list[str]:
 def to_frame(extractions: Iterable[Extraction]) -> pd.DataFrame:
     """One row per report: identity and counts, then ``<key>`` (value) and ``<key>:status`` per cell key.
 
-    Value columns are nullable integers where every figure is whole, else nullable floats (万元 amounts).
+    Value columns are nullable integers where every figure is whole, else nullable floats (万元 amounts);
+    a column with a figure neither can hold exactly (past int64) is decimal text, so the table holds every
+    value the JSON holds.
     """
     rows = []
     for e in extractions:
@@ -61,10 +63,21 @@ def to_frame(extractions: Iterable[Extraction]) -> pd.DataFrame:
     frame = frame[head + [c for k in present + extra for c in (k, f"{k}:status")]]
     frame["year"] = frame["year"].astype("Int64")
     for key in present + extra:
-        values = frame[key].dropna()
-        whole = all(float(v).is_integer() for v in values)
-        frame[key] = frame[key].astype("Int64" if whole else "Float64")
+        frame[key] = frame[key].astype(_value_dtype(frame[key].dropna()))
     return frame
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _value_dtype(values: pd.Series) -> str:
+    """The narrowest column type that holds every value exactly: nullable integers, else nullable floats,
+    else decimal text (a figure past int64, or one mixed with fractions that a float would round)."""
+    if all(isinstance(v, int) or v.is_integer() for v in values) and all(int(v) in _INT64 for v in values):
+        return "Int64"
+    if all(isinstance(v, float) or abs(v) <= 2**53 for v in values):
+        return "Float64"
+    return "string"
 
 
 def write_table(json_paths: Iterable[Path], target: Path) -> None:

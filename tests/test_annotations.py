@@ -233,8 +233,8 @@ def test_backend_serves_the_old_model_until_the_fine_tuned_one_is_ready(tmp_path
     assert [len(p["result"]) for p in pred] == [len(RegexTagger().tag(TEXT)), 0]
     assert pred[0]["model_version"] == "govreport-tagger-v1-r0"
 
-    reply = http.post("/webhook", json=annotate_event(5, [Span(0, 2, "NOPE")])).json()
-    assert not reply["stored"] and "NOPE" in reply["problem"]
+    rejected = http.post("/webhook", json=annotate_event(5, [Span(0, 2, "NOPE")]))
+    assert rejected.status_code == 422 and "NOPE" in rejected.json()["detail"]
     reply = http.post("/webhook", json={"action": "PROJECT_UPDATED", "project": {"id": 1}}).json()
     assert reply == {"action": "PROJECT_UPDATED", "stored": False, "training": False}
 
