@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 from govreport.configs import load
 from govreport.inference.matching import label_score
+from govreport.inference.normalize import to_simplified
 from govreport.inference.spans import Span, bio_to_spans
 from govreport.inference.templates import row_labels
 
@@ -32,6 +33,10 @@ _SEGMENT = re.compile(r"(?<=[。；;！!？?])[ \t\u3000\u00a0]+|[ \t\u3000\u00a
 @cache
 def _settings() -> dict[str, float]:
     return {k: float(v) for k, v in load("headings")["decoding"].items()}
+
+
+def _names_report(line: str) -> bool:
+    return any(w in to_simplified(line) for w in load("headings")["title"]["must_have"])
 
 
 def lines(text: str) -> Iterator[tuple[int, int]]:
@@ -138,6 +143,8 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
     out = [s for s in argmax if s.label not in HEADINGS]
     for start, end in lines(text):
         means = {name: float(p[start:end].mean()) for name, p in by_label.items()}
+        if not _names_report(text[start:end]):
+            means.pop("TITLE", None)  # a title names a report; a table label the tagger took for one does not
         name = max(means, key=means.__getitem__)
         floor = cfg["title_line"] if name == "TITLE" else cfg["line"]
         if means[name] >= floor:

@@ -43,8 +43,9 @@ def _widen(text: str, span: Span) -> Span:
 
 
 def _in_note(text: str, span: Span) -> bool:
-    """The number stands in a label's explanatory note: a bracket holding Chinese words around it, or a
-    year or date (2019年), not a cell's figure."""
+    """The number stands in a label's explanatory note: a bracket closed on its line that holds Chinese
+    words around it, or a year or date (2019年); not a cell's figure. (A bracket a wrapped label leaves
+    open before the figures of its row does not count.)"""
     cfg = _cfg()
     after = text[span.end : span.end + 1]
     if after and after in cfg["date_units"]:
@@ -56,8 +57,8 @@ def _in_note(text: str, span: Span) -> bool:
         return False
     line_end = text.find("\n", span.end)
     rest = text[span.end : line_end if line_end >= 0 else len(text)]
-    close = min((i for i in (rest.find(")"), rest.find("）")) if i >= 0), default=len(rest))
-    return CJK.search(before[opened:] + rest[:close]) is not None
+    close = min((i for i in (rest.find(")"), rest.find("）")) if i >= 0), default=-1)
+    return close >= 0 and CJK.search(before[opened:] + rest[:close]) is not None
 
 
 def snap_numbers(text: str, spans: list[Span]) -> list[Span]:

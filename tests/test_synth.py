@@ -94,8 +94,9 @@ def test_gold_cells_stand_under_num_spans(doc):
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: f"{d.layout}-{d.id}")
 def test_headings_and_title_as_printed(doc):
     lines = {line.strip(" \t") for line in doc.text.split("\n")}
-    for sec in doc.gold["sections"]:
-        assert sec["heading"] in lines
+    for sec in doc.gold["sections"]:  # a whole line, or a line head where the copy lost its breaks
+        assert sec["heading"] in lines or (
+            "lost_breaks" in doc.noise and any(line.startswith(sec["heading"]) for line in lines))
     titles = [p.text.strip() for p in doc.doc.pieces if p.label == "TITLE"]
     assert titles and "".join(titles) == doc.gold["title"]
     assert all(t in doc.text for t in titles)
@@ -106,7 +107,7 @@ def test_inconsistent_reports_list_their_broken_rules():
     broken = [d for d in docs if any(n.startswith("inconsistency") for n in d.doc.notes)]
     assert 8 <= len(broken) <= 40
     for d in broken:
-        if "lost_cells" not in d.noise and "dup_cells" not in d.noise and "truncated" not in d.noise:
+        if not {"lost_cells", "dup_cells", "truncated", "cut_anywhere"} & set(d.noise):
             assert d.gold["violations"]
     clean = [d for d in docs if not d.doc.notes and not d.noise]
     assert all(not d.gold["violations"] for d in clean)
@@ -141,14 +142,16 @@ def test_corpus_passes_the_spec_checker(tmp_path):
     checker = _check_gold_module()
     out = write_corpus(tmp_path, 60, 99)
     spec = json.loads((SPEC / "tables.json").read_text(encoding="utf-8"))
+    meta = [json.loads(line) for line in (out / "meta.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(meta) == 60
+    inline = {m["id"] for m in meta if "lost_breaks" in m["noise"]}  # headings run into their text
     for path in sorted((out / "gold").glob("*.json")):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             ok = checker.check_file(str(path), spec, str(out / "text"), False)
-        errors = [e for e in re.findall(r"ERROR (.*)", buf.getvalue()) if "not found verbatim" not in e]
+        errors = [e for e in re.findall(r"ERROR (.*)", buf.getvalue()) if "not found verbatim" not in e
+                  and not (path.stem in inline and "is not a line of the seed text" in e)]
         assert ok or not errors, buf.getvalue()
-    meta = [json.loads(line) for line in (out / "meta.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(meta) == 60
 
 
 def test_dataset_features():

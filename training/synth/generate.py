@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from govreport.configs import load
 from govreport.inference.spans import Span, spans_to_bio
-from govreport.training.synth import figures, narrative, noise, tables
+from govreport.training.synth import figures, narrative, noise, tables, web
 from govreport.training.synth.gold import build_gold
 from govreport.training.synth.layouts import LAYOUTS, available
 from govreport.training.synth.model import Block, SynthDoc, Table, join
@@ -62,15 +62,26 @@ def compose(rng: random.Random, seed: int, index: int) -> tuple[SynthDoc, bool]:
         doc.notes.append("prints the 2019 table 2")
     n_new = truth["t3.new.total"]
     slots = narrative.slots_for(rng, body, year, n_new, truth["t3.carried_over.total"])
-    blocks: list[Block | Table] = narrative.head_blocks(rng, title_for(rng, body, year), slots,
-                                                        rng.random() < content["chrome"])
+    title = title_for(rng, body, year)
+    wrng = random.Random(f"{seed}:{index}:web")  # its own stream: reports that are no web copy stay as they were
+    on_web = wrng.random() < cfg["web"]["page"]
+    blocks: list[Block | Table] = narrative.head_blocks(rng, title, slots, rng.random() < content["chrome"])
     heads = {sid: narrative.section_heading(rng, sid) for sid in range(1, 7)}
+    if on_web:  # a web-page copy: chrome above the title, the title and headings as portals print them
+        at = next(i for i, b in enumerate(blocks) if isinstance(b, Block) and b.kind == "title")
+        blocks[at : at + 1] = web.page_chrome(wrng, title, slots) + web.title_blocks(wrng, title, body.name, year)
+        heads = {sid: web.heading(wrng, sid, h) for sid, h in heads.items()}
     blocks.append(narrative.sec_block(1, heads[1]))
     if rng.random() < content["duplicated_heading"]:
         blocks.append(narrative.sec_block(1, heads[1]))
         blocks[-2].pieces[0].key = None
     blocks += narrative.section1_blocks(rng, slots)
-    blocks += [narrative.sec_block(2, heads[2]), tables.t2_table(rng, "2019" if old_t2 else fmt, doc.printed)]
+    t2 = tables.t2_table(rng, "2019" if old_t2 else fmt, doc.printed)
+    if on_web and wrng.random() < cfg["web"]["long_labels"]:
+        web.long_labels(wrng, t2, year)
+    if on_web and wrng.random() < cfg["web"]["figure_forms"]:
+        web.figure_forms(wrng, t2)
+    blocks += [narrative.sec_block(2, heads[2]), t2]
     blocks += [narrative.sec_block(3, heads[3]), tables.t3_table(rng, fmt, rows, doc.printed)]
     blocks += [narrative.sec_block(4, heads[4]), tables.t4_table(rng, doc.printed, t4_figures)]
     blocks += [narrative.sec_block(5, heads[5]), *narrative.section5_blocks(rng, slots)]
@@ -100,6 +111,11 @@ def generate(seed: int, index: int, layouts: list[str] | None = None) -> Rendere
     for name in doc.noise:
         if name in noise.TEXT_LEVEL:
             noise.TEXT_LEVEL[name](rng, doc)
+    wrng = random.Random(f"{seed}:{index}:web-text")
+    for name, change in (("lost_breaks", web.lost_breaks), ("cut_anywhere", web.cut_anywhere)):
+        if wrng.random() < cfg["web"][name]:
+            change(wrng, doc)
+            doc.noise.append(name)
     text, spans = join(doc.pieces)
     return Rendered(doc.id, text, spans, spans_to_bio(len(text), spans), build_gold(doc, single_other),
                     doc.layout, doc.noise, doc)
