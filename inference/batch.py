@@ -236,7 +236,13 @@ def run_batch(
         if own_output(path, out_dir):
             continue
         first = owner.setdefault(output_path(out_dir, path), path)
-        if first != path:  # two inputs with one stem would overwrite each other's output
+        if output_path(out_dir, path).resolve() == path.resolve():  # a .json input in OUT, not ours
+            result.failed.append(
+                Failure(
+                    str(path), "output", "its output would overwrite the file itself; choose another --out"
+                )
+            )
+        elif first != path:  # two inputs with one stem would overwrite each other's output
             result.failed.append(
                 Failure(
                     str(path),

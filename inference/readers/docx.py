@@ -63,7 +63,7 @@ def read_docx(path: str | Path, data: bytes | None = None) -> Document:
         source.seek(0)
     try:
         document = docx.Document(source)
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, AttributeError) as exc:
         raise InputError(str(path), "read-docx", f"not a readable .docx file ({exc})") from None
     builder = TextBuilder(str(path), "docx")
     for block in document.iter_inner_content():
