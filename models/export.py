@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import onnx
 import torch
 from govreport.models.modeling import load_model
 from govreport.models.onnx_model import META_LABELS, META_WEIGHTS, ONNX_FILE, weights_digest
-from onnxruntime.quantization import QuantType, quantize_dynamic
+from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
 from transformers import PreTrainedModel
 
 INPUTS = ("input_ids", "attention_mask")
@@ -56,22 +57,26 @@ def export_onnx(model_dir: str | Path, out: str | Path | None = None, quantize: 
     example = _example(model.config.vocab_size)
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=model.config.max_position_embeddings)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not the torchvision notices of every export
-    program = torch.onnx.export(
-        probs,
-        example,
-        input_names=list(INPUTS),
-        output_names=["probs"],
-        dynamic_shapes={name: {0: batch, 1: seq} for name in INPUTS},
-        dynamo=True,
-        optimize=True,
-        verbose=False,
-    )
+    with warnings.catch_warnings():  # the two inputs share their axes, which the exporter remarks on
+        warnings.filterwarnings("ignore", message=".*axis name", category=UserWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)  # torch's own deprecations, not ours to fix
+        program = torch.onnx.export(
+            probs,
+            example,
+            input_names=list(INPUTS),
+            output_names=["probs"],
+            dynamic_shapes={name: {0: batch, 1: seq} for name in INPUTS},
+            dynamo=True,
+            optimize=True,
+            verbose=False,
+        )
     proto = program.model_proto
     _check(proto, probs, example)
-    if quantize:
+    if quantize:  # shape inference and graph clean-up first, as ONNX Runtime advises (and a smaller file)
         with tempfile.TemporaryDirectory() as tmp:
-            quantized = Path(tmp) / ONNX_FILE
-            quantize_dynamic(proto, quantized, weight_type=QuantType.QInt8)
+            prepared, quantized = Path(tmp) / "prepared.onnx", Path(tmp) / ONNX_FILE
+            quant_pre_process(proto, prepared)
+            quantize_dynamic(prepared, quantized, weight_type=QuantType.QInt8)
             proto = onnx.load(str(quantized))
     meta = {
         META_LABELS: json.dumps([model.config.id2label[i] for i in range(model.config.num_labels)], ensure_ascii=False),

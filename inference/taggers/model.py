@@ -11,7 +11,7 @@ import numpy as np
 from govreport.configs import load
 from govreport.inference.decoding import decode_spans
 from govreport.inference.spans import Span
-from govreport.models.onnx_model import ONNX_FILE
+from govreport.models.onnx_model import ONNX_FILE, OnnxTagModel
 from govreport.models.predict import predict_probs
 
 BACKENDS = ("auto", "onnx", "torch")
@@ -52,8 +52,8 @@ class ModelTagger:
     """Tags with the checkpoint in ``model_dir`` on the chosen ``backend`` (see ``resolve_backend``).
 
     Torch options: ``device`` (None picks CUDA when present) and ``quantize`` (int8 dynamic quantisation
-    of the linear layers, CPU). ONNX Runtime option: ``threads`` (intra-op threads, configs/model.yaml).
-    ``batch_size`` is the number of windows run together.
+    of the linear layers, CPU). ONNX Runtime option: ``threads`` (intra-op threads). ``batch_size`` is the
+    number of windows run together; the defaults of both are the backend's in configs/model.yaml.
     """
 
     name = "model"
@@ -70,15 +70,12 @@ class ModelTagger:
         cfg = load("model")
         self.max_length = int(cfg["windows"]["max_length"])
         self.stride = int(cfg["windows"]["stride"])
-        self.batch_size = int(batch_size or cfg["inference"]["batch_size"])
         self.backend = resolve_backend(backend, model_dir, device, quantize)
+        settings = cfg["inference"][self.backend]
+        self.batch_size = int(batch_size or settings["batch_size"])
         if self.backend == "onnx":
-            from govreport.models.onnx_model import OnnxTagModel
-
             self.runtime = OnnxTagModel(
-                model_dir,
-                threads=cfg["inference"]["threads"] if threads is None else threads,
-                spin=bool(cfg["inference"]["spin"]),
+                model_dir, threads=settings["threads"] if threads is None else threads, spin=bool(settings["spin"])
             )
             self.tags = self.runtime.tags
         else:
