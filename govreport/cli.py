@@ -254,5 +254,5 @@ def main() -> None:
         extra = EXTRA_OF.get((exc.name or "").split(".")[0])
         if extra is None:
             raise
-        console.print(f"[red]{exc.name} is not installed[/red]: this needs pip install 'govreport[{extra}]'")
+        console.print(f"[red]{exc.name} is not installed[/red]: this needs pip install 'govreport\\[{extra}]'")
         raise SystemExit(1) from None

@@ -79,6 +79,8 @@ class ModelTagger:
             )
             self.tags = self.runtime.tags
         else:
+            if importlib.util.find_spec("torch") is None:
+                raise ModuleNotFoundError("the torch backend needs pip install 'govreport[train]'", name="torch")
             from govreport.models.modeling import load_model
 
             self.model, self.tokenizer, self.device = load_model(model_dir, device=device, quantize=quantize)
