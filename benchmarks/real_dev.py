@@ -41,8 +41,8 @@ COLUMNS = {
 }
 
 
-def extract(tagger_name: str, files: list[Path], out: Path) -> None:
-    extractor = Extractor(get_tagger(tagger_name))
+def extract(tagger_name: str, files: list[Path], out: Path, model_dir: Path | None) -> None:
+    extractor = Extractor(get_tagger(tagger_name, model_dir if tagger_name == "model" else None))
     out.mkdir(parents=True, exist_ok=True)
     for f in files:
         result = extractor.extract(read_document(f))
@@ -67,6 +67,8 @@ def row(scores: dict) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--taggers", nargs="+", default=["model", "rules"])
+    ap.add_argument("--model-dir", type=Path, default=None, help="a candidate checkpoint (default: the shipped one)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for real_dev.{md,json}")
     args = ap.parse_args()
     sets = {
         "web": (sorted((WEB / "docs").glob("*.txt")), WEB / "gold"),
@@ -81,7 +83,7 @@ def main() -> None:
             began = time.perf_counter()
             for name, (files, gold) in sets.items():
                 pred = Path(tmp) / tagger / name
-                extract(tagger, files, pred)
+                extract(tagger, files, pred, args.model_dir)
                 if name == "web":
                     for group, docs in groups.items():
                         results.setdefault(f"web: {group}", {})[tagger] = row(evaluate_dirs(gold, pred, docs))
@@ -89,14 +91,14 @@ def main() -> None:
                     results.setdefault(name, {})[tagger] = row(evaluate_dirs(gold, pred))
             timing[tagger] = round(time.perf_counter() - began, 1)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "real_dev.json").write_text(
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "real_dev.json").write_text(
         json.dumps({"commit": commit.stdout.strip(), "seconds": timing, "results": results}, ensure_ascii=False,
                    indent=2), encoding="utf-8")
     lines = [
         "# Real development sets: model vs rules",
         "",
-        f"Commit {commit.stdout.strip()}; `benchmarks/real_dev.py` (product path: readers → tagger → "
+        f"Commit {commit.stdout.strip()}, model {args.model_dir or 'models/tagger'}; `benchmarks/real_dev.py` (product path: readers → tagger → "
         "post-processor). `web` = `../shared/dev/web` (41 real web copies, grouped by table layout and "
         "garbling as `sources.jsonl` records them); `seeds+pdf` = five seeds and three real PDFs. "
         f"Extraction time (s): {timing}.",
@@ -108,7 +110,7 @@ def main() -> None:
         for tagger, figures in by_tagger.items():
             lines.append(f"| {group} | {tagger} | " + " | ".join(
                 str(int(v)) if k == "docs" else f"{v:.4f}" for k, v in figures.items()) + " |")
-    (RESULTS / "real_dev.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (args.out / "real_dev.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

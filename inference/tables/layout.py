@@ -1,0 +1,73 @@
+"""Where a figure stands on the page: its line, and its column from separators or display width."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import statistics
+import unicodedata
+from collections import Counter
+
+from govreport.inference.solver import Figure, RowReading
+from govreport.inference.spans import Span
+
+
+def line_starts_of(text: str) -> list[int]:
+    starts = [0]
+    starts += [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    return starts
+
+
+def x_position(text: str, line_starts: list[int], span: Span) -> tuple[str, float]:
+    """Where a figure stands across its line: the field index in a tab/pipe-delimited line, else the
+    display column of its centre (CJK characters are two columns wide, as in pdftotext -layout)."""
+    line_no = bisect.bisect_right(line_starts, span.start) - 1
+    start = line_starts[line_no]
+    end = text.find("\n", span.end)
+    before, after = text[start : span.start], text[span.end : end if end >= 0 else len(text)]
+    for sep in ("\t", "|"):
+        if sep in before or sep in after:
+            return sep, float(before.count(sep))
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in before)
+    return " ", width + (span.end - span.start) / 2
+
+
+def assign_slots(
+    text: str, starts: list[int], rows: list[RowReading], spans_of: dict[int, Span], n_cols: int
+) -> None:
+    """Learn where each column stands from the rows that have all their figures, then give the figures of
+    other rows the column their position points to (only where it points to one column clearly)."""
+    pos = {id(f): x_position(text, starts, spans_of[id(f)]) for r in rows for f in r.figures}
+    columns: list[dict[str, list[float]]] = [{} for _ in range(n_cols)]
+    for r in rows:
+        if len(r.figures) == n_cols:
+            for j, f in enumerate(r.figures):
+                kind, x = pos[id(f)]
+                columns[j].setdefault(kind, []).append(x)
+    for r in rows:
+        if len(r.figures) == n_cols:
+            continue
+        new = []
+        for f in r.figures:
+            kind, x = pos[id(f)]
+            slot = None
+            if kind in ("\t", "|"):
+                modes = [Counter(c[kind]).most_common(1)[0][0] if c.get(kind) else None for c in columns]
+                hits = [j for j, m in enumerate(modes) if m == x]
+                slot = hits[0] if len(hits) == 1 else None
+            else:
+                centres = [statistics.median(c[kind]) if c.get(kind) else None for c in columns]
+                known = [(abs(x - m), j) for j, m in enumerate(centres) if m is not None]
+                ordered = sorted(m for m in centres if m is not None)
+                gap = min((b - a for a, b in itertools.pairwise(ordered)), default=0)
+                if known and gap > 0:
+                    d, j = min(known)
+                    slot = j if d < gap / 2 else None
+            new.append(Figure(f.value, f.span, f.score, slot))
+        r.figures = new
+
+
+
+
+def line_of(line_starts: list[int], pos: int) -> int:
+    return bisect.bisect_right(line_starts, pos) - 1
