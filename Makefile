@@ -50,13 +50,14 @@ synth-test: setup
 	rm -rf data/synth_test
 	$(BIN)/python benchmarks/synth_yardstick.py --n 600 --ocr-n 8 --seed 20261121 --tagger rules --out data/synth_test
 
-# Reproduce the shipped tagger (models/tagger) from synthetic data in four stages (fresh reports each, falling
+# Reproduce the shipped tagger (models/tagger) from synthetic data in five stages (fresh reports each, falling
 # learning rate), then export it for ONNX Runtime; see models/tagger/README.md for the measured time of each stage.
 model: setup
 	$(BIN)/govreport train --config configs/train.yaml
 	$(BIN)/govreport train --config configs/train_stage2.yaml --init-from models/tagger
 	$(BIN)/govreport train --config configs/train_stage3.yaml --init-from models/tagger
 	$(BIN)/govreport train --config configs/train_stage4.yaml --init-from models/tagger
+	$(BIN)/govreport train --config configs/train_stage5.yaml --init-from models/tagger
 	$(MAKE) onnx
 
 # models/tagger/model.onnx (int8) from the trained weights: rerun after every retrain (training removes a stale one).

@@ -30,6 +30,7 @@ def _cfg() -> dict[str, Any]:
     cfg["sentence_re"] = re.compile(cfg["sentence"])
     cfg["body_re"] = re.compile(cfg["body_suffix"])
     cfg["prefix_re"] = re.compile(r"^(?:" + "|".join(map(re.escape, cfg["prefixes"])) + r")\s*[:：]\s*")
+    cfg["widget_re"] = re.compile(cfg["widgets"])
     return cfg
 
 
@@ -46,8 +47,9 @@ def clean(line: str) -> str | None:
     """The title part of a line as printed, or None when the line cannot be a title (sentence, chrome, no
     报告). The tests read the Simplified form (same length), so Traditional-script copies pass too."""
     printed = line.strip()
-    cut = _cfg()["prefix_re"].match(to_simplified(printed))
-    printed = printed[cut.end() :] if cut else printed
+    for edge in ("widget_re", "prefix_re"):
+        cut = _cfg()[edge].match(to_simplified(printed))
+        printed = printed[cut.end() :] if cut else printed
     got = _clean(to_simplified(printed))
     if got is None:
         return None

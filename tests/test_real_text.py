@@ -168,7 +168,7 @@ def test_real_web_copies_end_to_end(web_scores: dict[str, dict]) -> None:
     """Floors a little below the measured figures (benchmarks/results/real_dev.md), so a regression fails."""
     model = web_scores["model"]
     assert model["documents"] == 41
-    assert model["cells"]["f1"] >= 0.985
+    assert model["cells"]["f1"] >= 0.99
     assert model["title_exact"] >= 0.95
     assert model["sections"]["f1"] >= 0.985
     assert model["template_accuracy"] >= 0.97
