@@ -86,7 +86,7 @@ def _head(
         stop += 1
     if end - stop <= cfg["leftover"]:
         stop = end
-    score = float(p[start:stop].mean())
+    score = min(1.0, float(p[start:stop].mean()))
     if stop - start < 2 or score < cfg["line"]:
         return None
     return Span(start, stop, name, score)
@@ -125,9 +125,9 @@ def _cells(text: str, probs: np.ndarray, tags: Sequence[str], taken: list[Span],
             means = {n: float(probs[where][:, idx].sum(axis=1).mean()) for n, idx in index.items() if idx}
             name = max(means, key=means.__getitem__)
             if means[name] >= cfg["cell"]:
-                out.append(Span(a, b, name, means[name]))
+                out.append(Span(a, b, name, min(1.0, means[name])))
             elif (named := max(label_score(cell, lab) for lab in row_labels())) >= cfg["named_row"]:
-                out.append(Span(a, b, "ROW", named))  # the tagger was unsure, but the cell names a row
+                out.append(Span(a, b, "ROW", min(1.0, named)))  # the tagger was unsure; the cell names a row
     return out
 
 
@@ -148,7 +148,7 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
         name = max(means, key=means.__getitem__)
         floor = cfg["title_line"] if name == "TITLE" else cfg["line"]
         if means[name] >= floor:
-            out.append(Span(start, end, name, means[name]))
+            out.append(Span(start, end, name, min(1.0, means[name])))
             continue
         for a, b in segments(text, start, end):
             here = [s for s in seeds if a <= s.start < b]

@@ -7,6 +7,7 @@ a sign written as a word (``减4``), or tag numbers in a label's explanatory not
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from govreport.inference.solver import Figure
 from govreport.inference.spans import Span
 
 _BODY = set("0123456789.,，")
+_EXPONENT = re.compile(r"[eE][-+]?\d+")
 
 
 @cache
@@ -33,6 +35,8 @@ def _widen(text: str, span: Span) -> Span:
         start -= 1
     while end < len(text) and text[end] in _BODY:
         end += 1
+    if exponent := _EXPONENT.match(text, end):  # 1e30: printed so, judged by the rules, never cut in two
+        end = exponent.end()
     while text[start] in ".,，":  # a separator is never a token's first character
         start += 1
     while text[end - 1] in ".,，":

@@ -130,5 +130,9 @@ def test_a_title_printed_over_two_lines_is_joined():
         Span(text.index("一、"), text.index("\n正文"), "SEC"),
     ]
     assert build_extraction("t", text, spans).title == "宁安市延塘区人民政府2023年度政府信息公开工作报告"
-    spans[0] = Span(first, text.index("\n") - 2, "TITLE")  # text between the two spans: not joined
-    assert build_extraction("t", text, spans).title == "宁安市延塘区人民"
+    spans[0] = Span(first, text.index("\n") - 2, "TITLE")  # a fragment still stands for its whole line
+    assert build_extraction("t", text, spans).title == "宁安市延塘区人民政府2023年度政府信息公开工作报告"
+    chrome = "当前位置：首页 > 年报\n  2023年度政府信息公开工作报告\n一、总体情况\n正文。"  # chrome is no first half
+    at = chrome.index("2023")
+    assert build_extraction("t", chrome, [Span(at, chrome.index("\n", at), "TITLE")]).title == (
+        "2023年度政府信息公开工作报告")
