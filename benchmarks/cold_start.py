@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GOVREPORT = str(Path(sys.executable).parent / "govreport")
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+def run_once(cmd: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (MB) of one process running ``cmd``."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -49,21 +49,19 @@ def main() -> None:
 
     out_dir = Path(tempfile.mkdtemp())
     base = [GOVREPORT, "extract", str(args.report), "--out", str(out_dir), "--force"]
-    one_thread = {"OMP_NUM_THREADS": "1"}
     variants = {
-        "govreport --help": ([GOVREPORT, "--help"], {}),
-        "extract --tagger rules (baseline)": ([*base, "--tagger", "rules"], {}),
-        "extract --tagger model (default: onnx)": ([*base, "--tagger", "model"], {}),
-        "extract --tagger model, ONNX Runtime on 1 thread": ([*base, "--tagger", "model"], one_thread),
-        "extract --tagger model --backend torch": ([*base, "--tagger", "model", "--backend", "torch"], {}),
+        "govreport --help": [GOVREPORT, "--help"],
+        "extract --tagger rules (baseline)": [*base, "--tagger", "rules"],
+        "extract --tagger model (default: onnx)": [*base, "--tagger", "model"],
+        "extract --tagger model --backend torch": [*base, "--tagger", "model", "--backend", "torch"],
     }
     load_before = os.getloadavg()
     runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
-    for cmd, extra in variants.values():  # warm the page cache once; not counted
-        run_once(cmd, {**os.environ, **extra})
+    for cmd in variants.values():  # warm the page cache once; not counted
+        run_once(cmd)
     for _ in range(args.repeats):
-        for name, (cmd, extra) in variants.items():
-            runs[name].append(run_once(cmd, {**os.environ, **extra}))
+        for name, cmd in variants.items():
+            runs[name].append(run_once(cmd))
     rows = {
         name: {
             "wall_s": round(statistics.median(r[0] for r in rs), 3),

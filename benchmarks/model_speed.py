@@ -62,28 +62,31 @@ def clock(fn: Callable[[], object]) -> tuple[float, float]:
 
 def variants(model_dir: Path, fp32_dir: Path) -> dict[str, tuple[ModelTagger, str]]:
     """The rows: a tagger each, with what distinguishes it from the default (first row)."""
-    stride = int(load("model")["windows"]["stride"])
-    rows = {
-        "onnx int8, default": (ModelTagger(model_dir, backend="onnx"), "the shipped default"),
-        "onnx int8, 1 thread": (ModelTagger(model_dir, backend="onnx", threads=1), "threads"),
-        "onnx int8, 2 threads": (ModelTagger(model_dir, backend="onnx", threads=2), "threads"),
-        "onnx int8, batch 4": (ModelTagger(model_dir, backend="onnx", batch_size=4), "batch size"),
-        "onnx int8, batch 8": (ModelTagger(model_dir, backend="onnx", batch_size=8), "batch size"),
+    cfg = load("model")
+    settings = cfg["inference"]["onnx"]
+    stride = int(cfg["windows"]["stride"])
+
+    def onnx(stride: int | None = None, batch_size: int | None = None, **runtime: object) -> ModelTagger:
+        """The default ONNX tagger with some of its runtime settings (configs/model.yaml) changed."""
+        tagger = ModelTagger(model_dir, backend="onnx", batch_size=batch_size)
+        options = {k: settings[k] for k in ("threads", "spin", "disabled_optimizers")} | runtime
+        tagger.runtime = OnnxTagModel(model_dir, **options)  # type: ignore[arg-type]
+        tagger.stride = stride or tagger.stride
+        return tagger
+
+    return {
+        "onnx int8, default": (onnx(), "the shipped default (configs/model.yaml)"),
+        "onnx int8, 2 threads": (onnx(threads=2), "intra-op threads"),
+        "onnx int8, 2 spinning threads": (onnx(threads=2, spin=True), "busy-waiting pool threads"),
+        "onnx int8, SkipLayerNorm fusion on": (onnx(disabled_optimizers=()), "ONNX Runtime's fused layer norm"),
+        "onnx int8, batch 4": (onnx(batch_size=4), "batch size"),
+        "onnx int8, batch 8": (onnx(batch_size=8), "batch size"),
+        "onnx int8, stride 448": (onnx(stride=448), f"window stride (default {stride})"),
+        "onnx int8, stride 510": (onnx(stride=510), f"window stride (default {stride}); 510 = no overlap"),
         "onnx fp32": (ModelTagger(fp32_dir, backend="onnx"), "weights"),
         "torch fp32": (ModelTagger(model_dir, backend="torch", device="cpu"), "backend (the old default)"),
-        "torch int8 (dynamic)": (
-            ModelTagger(model_dir, backend="torch", device="cpu", quantize=True),
-            "backend",
-        ),
+        "torch int8 (dynamic)": (ModelTagger(model_dir, backend="torch", device="cpu", quantize=True), "backend"),
     }
-    spinning = ModelTagger(model_dir, backend="onnx")
-    spinning.runtime = OnnxTagModel(model_dir, spin=True)
-    rows["onnx int8, spinning threads"] = (spinning, "busy-waiting pool threads")
-    for alt in (448, 510):  # 510 = no overlap; a different stride changes the probabilities near cuts
-        tagger = ModelTagger(model_dir, backend="onnx")
-        tagger.stride = alt
-        rows[f"onnx int8, stride {alt}"] = (tagger, f"window stride (default {stride})")
-    return rows
 
 
 def stages(tagger: ModelTagger, text: str, repeats: int) -> dict[str, float]:

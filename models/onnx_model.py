@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,22 +40,33 @@ def export_hint(model_dir: str | Path) -> str:
 class OnnxTagModel:
     """``model_dir``'s exported tagger on ONNX Runtime's CPU provider.
 
-    ``threads`` is ONNX Runtime's intra-op thread count (0: one per core; OMP_NUM_THREADS, which batch
-    workers set to 1, is honoured when ``threads`` is None); ``spin`` lets idle pool threads busy-wait
-    for the next operator, which costs CPU time for little gain on a small model.
+    ``threads`` is ONNX Runtime's intra-op thread count (0: one per core); ``spin`` lets idle pool threads
+    busy-wait for the next operator, which costs CPU time for little gain on a small model;
+    ``disabled_optimizers`` names graph fusions to leave out (configs/model.yaml says which and why).
     """
 
-    def __init__(self, model_dir: str | Path, threads: int | None = None, spin: bool = False) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        threads: int = 1,
+        spin: bool = False,
+        disabled_optimizers: Sequence[str] = (),
+    ) -> None:
         import onnxruntime as ort
 
         path = Path(model_dir)
         if not (path / ONNX_FILE).is_file():
             raise FileNotFoundError(f"{path}: no {ONNX_FILE}; {export_hint(path)}")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads if threads is not None else int(os.environ.get("OMP_NUM_THREADS", 0))
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
-        self.session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(path / ONNX_FILE),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=list(disabled_optimizers),
+        )
         meta = self.session.get_modelmeta().custom_metadata_map
         digest = weights_digest(path)
         if digest is not None and meta.get(META_WEIGHTS) != digest:

@@ -75,7 +75,10 @@ class ModelTagger:
         self.batch_size = int(batch_size or settings["batch_size"])
         if self.backend == "onnx":
             self.runtime = OnnxTagModel(
-                model_dir, threads=settings["threads"] if threads is None else threads, spin=bool(settings["spin"])
+                model_dir,
+                threads=settings["threads"] if threads is None else threads,
+                spin=bool(settings["spin"]),
+                disabled_optimizers=settings["disabled_optimizers"],
             )
             self.tags = self.runtime.tags
         else:
