@@ -9,12 +9,14 @@ from govreport.inference.document import Document
 from govreport.inference.figures import snap_numbers
 from govreport.inference.garble import stands_for
 from govreport.inference.normalize import to_simplified
-from govreport.inference.schema import CellOut, Extraction, GarbledOut, SectionOut, ViolationOut
+from govreport.inference.review import review
+from govreport.inference.schema import CellOut, Extraction, GarbledOut, ReviewOut, SectionOut, ViolationOut
 from govreport.inference.sections import find_sections
 from govreport.inference.solver import solve
 from govreport.inference.spans import Span
 from govreport.inference.tables import read_tables
 from govreport.inference.taggers.base import Tagger
+from govreport.inference.taggers.rules import RulesTagger
 from govreport.inference.titles import choose_title
 
 _YEAR = re.compile(r"(20\d\d)\s*年")
@@ -35,8 +37,11 @@ def _year(title: str | None, text: str) -> int | None:
     return None
 
 
-def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
-    """The deterministic post-processor: everything after tagging."""
+def build_extraction(
+    source: str, text: str, spans: list[Span], second_opinion: Extraction | None = None
+) -> Extraction:
+    """The deterministic post-processor: everything after tagging. ``second_opinion``: the same report read
+    with the other tagger, for the review flag (where two readings differ, a person should look)."""
     spans = snap_numbers(text, sorted(spans))
     sections = find_sections(text, spans)
     title = choose_title(text, spans)
@@ -57,7 +62,7 @@ def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)
     garble_words = stands_for(simplified, spans)
-    return Extraction(
+    extraction = Extraction(
         source=source,
         format=template.id if present or sections else None,
         title=title,
@@ -76,6 +81,9 @@ def build_extraction(source: str, text: str, spans: list[Span]) -> Extraction:
         ],
         warnings=warnings,
     )
+    rev = review(text, spans, extraction, other=second_opinion)
+    extraction.review = ReviewOut(flag=rev.flag, score=rev.score, reasons=rev.reasons)
+    return extraction
 
 
 class Extractor:
@@ -83,13 +91,18 @@ class Extractor:
 
     def __init__(self, tagger: Tagger) -> None:
         self.tagger = tagger
+        # the rules baseline reads each report too (a few ms) when the model tags: its second opinion
+        self.baseline = RulesTagger() if tagger.name != "rules" else None
+
+    def _second_opinion(self, doc: Document) -> Extraction | None:
+        return build_extraction(doc.source, doc.text, self.baseline.tag(doc.text)) if self.baseline else None
 
     def extract(self, doc: Document) -> Extraction:
-        return build_extraction(doc.source, doc.text, self.tagger.tag(doc.text))
+        return build_extraction(doc.source, doc.text, self.tagger.tag(doc.text), self._second_opinion(doc))
 
     def extract_many(self, docs: list[Document]) -> list[Extraction]:
         spans = self.tagger.tag_batch([d.text for d in docs])
-        return [build_extraction(d.source, d.text, s) for d, s in zip(docs, spans, strict=True)]
+        return [build_extraction(d.source, d.text, s, self._second_opinion(d)) for d, s in zip(docs, spans, strict=True)]
 
 
 def extract_text(text: str, source: str, tagger: Tagger) -> Extraction:

@@ -42,6 +42,13 @@ class GarbledOut(BaseModel):
     stands_for: str | None
 
 
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    flag: bool = Field(description="a person should check this report by hand")
+    score: float = Field(ge=0, description="how much the pipeline doubts its reading (higher: check first)")
+    reasons: list[str] = Field(description="the signals behind the flag (configs/review.yaml)")
+
+
 class Extraction(BaseModel):
     """One report's extraction."""
 
@@ -55,6 +62,7 @@ class Extraction(BaseModel):
     violations: list[ViolationOut]
     garbled: list[GarbledOut]
     warnings: list[str]
+    review: ReviewOut | None = Field(default=None, description="whether to check this report by hand, and why")
 
 
 def json_schema() -> dict:

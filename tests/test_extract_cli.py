@@ -67,7 +67,9 @@ def test_all_good_exits_zero_and_writes_valid_json(tmp_path):
         "violations",
         "garbled",
         "warnings",
+        "review",
     }
+    assert set(data["review"]) == {"flag", "score", "reasons"}
     assert not (out / "errors.jsonl").exists()
 
 

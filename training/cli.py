@@ -45,11 +45,19 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option(help="Run dir for checkpoints and log; the model goes to OUTPUT/model.")
         ] = None,
+        self_train: Annotated[
+            Path | None,
+            typer.Option(help="Folder of real report texts: tag them with the --init-from model and add the "
+                         "rule-verified parts (configs/self_train.yaml)."),
+        ] = None,
     ) -> None:
         """Train the tagger (resumes from the run dir's last checkpoint) and export the fp16 model."""
         from govreport.training.train import train as run_training
 
         if not config.is_file():
             raise typer.BadParameter(f"{config}: no such config file")
-        out = run_training(config, init_from=init_from, data_dirs=data, annotations_dir=annotations, output_dir=output)
+        if self_train is not None and not self_train.is_dir():
+            raise typer.BadParameter(f"{self_train}: no such folder of report texts")
+        out = run_training(config, init_from=init_from, data_dirs=data, annotations_dir=annotations, output_dir=output,
+                           self_train_dir=self_train)
         typer.echo(f"model written to {out} (metrics.json beside it)")

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import datasets
 import numpy as np
 import torch
 import yaml
-from datasets import Dataset, concatenate_datasets, load_from_disk
+from datasets import Dataset, Value, concatenate_datasets, load_from_disk
 from govreport.configs import load
 from govreport.inference.spans import bio_tags
 from govreport.models.encoding import IGNORE, training_windows
@@ -70,17 +71,47 @@ def documents(spec: dict[str, Any]) -> Dataset:
 
 
 def to_windows(ds: Dataset, tokenizer: PreTrainedTokenizerBase, max_length: int, stride: int) -> Dataset:
-    """Documents → (input_ids, labels) windows of at most ``max_length`` tokens."""
+    """Documents → (input_ids, labels) windows of at most ``max_length`` tokens; a ``mask`` column (1 keep,
+    0 ignore) takes characters out of the loss."""
 
     def split(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"input_ids": [], "labels": []}
-        for text, tags in zip(batch["text"], batch["tags"], strict=True):
+        masks = batch.get("mask") or [None] * len(batch["text"])
+        for text, tags, mask in zip(batch["text"], batch["tags"], masks, strict=True):
+            if mask is not None:  # characters nobody vouched for stay out of the loss (self-training)
+                tags = [t if m else IGNORE for t, m in zip(tags, mask, strict=True)]
             for ids, labels in training_windows(tokenizer, text, tags, max_length, stride):
                 out["input_ids"].append(ids)
                 out["labels"].append(labels)
         return out
 
     return ds.map(split, batched=True, remove_columns=ds.column_names)
+
+
+def with_mask(ds: Dataset) -> Dataset:
+    """text, tags and mask (all ones where the data has no mask: synthetic and annotated labels are trusted)."""
+    ds = ds.select_columns([c for c in ("text", "tags", "mask") if c in ds.column_names])
+    if "mask" in ds.column_names:
+        return ds
+    features = datasets.Features({**ds.features, "mask": datasets.Sequence(Value("int8"))})
+    return ds.map(lambda row: {"mask": [1] * len(row["text"])}, features=features)
+
+
+def self_training_part(pool: str | Path, model_dir: str | Path) -> tuple[Dataset, dict[str, Any]]:
+    """The pool's verified parts (training/self_train.py), repeated per configs/self_train.yaml."""
+    from govreport.training.self_train import as_dataset, verify_pool
+
+    docs = verify_pool(sorted(Path(pool).glob("*.txt")), model_dir)
+    real = as_dataset(docs)
+    chars = sum(len(d.text) for d in docs)
+    stats = {
+        "pool_texts": len(docs), "texts_used": len(real),
+        "verified_char_share": round(sum(sum(d.mask) for d in docs) / max(1, chars), 4),
+        "parts": {p: sum(p in d.parts for d in docs) for p in ("title", "t2", "t3", "t4", "prose")},
+        "repeat": int(load("self_train")["mix"]["real_repeat"]),
+    }
+    log.info("self-training: %s", stats)
+    return concatenate_datasets([real] * stats["repeat"]), stats
 
 
 def window_metrics(names: Sequence[str]):
@@ -162,6 +193,7 @@ def train(
     data_dirs: Sequence[str | Path] | None = None,
     annotations_dir: str | Path | None = None,
     output_dir: str | Path | None = None,
+    self_train_dir: str | Path | None = None,
 ) -> Path:
     """Train per ``config_path``; returns the exported fp16 model dir.
 
@@ -182,7 +214,11 @@ def train(
     parts = [load_corpus(d) for d in data_dirs] if data_dirs else [documents(cfg["data"]["train"])]
     if annotations_dir:
         parts.append(load_corpus(annotations_dir))
-    train_docs = concatenate_datasets([p.select_columns(["text", "tags"]) for p in parts])
+    self_stats = None
+    if self_train_dir:
+        real, self_stats = self_training_part(self_train_dir, init_from or REPO / "models" / "tagger")
+        parts.append(real)
+    train_docs = concatenate_datasets([with_mask(p) for p in parts])
     eval_docs = documents(cfg["data"]["eval"])
     names = tag_names(eval_docs)
     for part in parts:
@@ -223,6 +259,7 @@ def train(
         "windows": len(train_ds),
         "config": cfg,
         "init_from": str(init_from) if init_from else None,
+        "self_training": self_stats,
         "data_sha256": data_fingerprint(train_docs),
         "eval_sha256": data_fingerprint(eval_docs),
     }
