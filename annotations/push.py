@@ -22,6 +22,8 @@ from govreport.annotations.selection import Analysis, Ranked, analyse, rank
 from govreport.configs import load
 from govreport.inference.document import InputError
 from govreport.inference.taggers.base import Tagger
+from govreport.inference.taggers.rules import RulesTagger
+from govreport.training.self_train import verify
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
@@ -57,10 +59,23 @@ def existing_docs(client: LabelStudio, project: int) -> set[str]:
     return {t.data.get("doc") for t in client.tasks.list(project=project, fields="all") if t.data}
 
 
+def verified_ranges(a: Analysis) -> list[tuple[int, int]]:
+    """Character ranges the rule verifier trusts (training/self_train.py); none without tag probabilities."""
+    if a.probs is None:
+        return []
+    mask = [*verify(a.doc, a.text, a.spans, a.probs, RulesTagger().tag(a.text)).mask, 0]
+    starts = [i for i, m in enumerate(mask) if m and (i == 0 or not mask[i - 1])]
+    ends = [i + 1 for i, m in enumerate(mask[:-1]) if m and not mask[i + 1]]
+    return list(zip(starts, ends, strict=True))
+
+
 def build_task(a: Analysis, r: Ranked, model_version: str) -> dict[str, Any]:
-    """Task JSON: report data + selection score, and the model's spans as a scored prediction."""
-    data = {"doc": a.doc, "text": a.text, "format": a.extraction.format, "year": a.extraction.year}
-    return {"data": data | r.task_data(), "predictions": [prediction(a.text, a.spans, model_version)]}
+    """Task JSON: report data + selection score, and the model's spans as a scored prediction whose verified
+    regions are marked."""
+    verified = verified_ranges(a)
+    data = {"doc": a.doc, "text": a.text, "format": a.extraction.format, "year": a.extraction.year,
+            "al_verified_share": round(sum(b - s for s, b in verified) / max(1, len(a.text)), 4)}
+    return {"data": data | r.task_data(), "predictions": [prediction(a.text, a.spans, model_version, verified)]}
 
 
 def _import_batch(client: LabelStudio, pid: int, batch: dict[str, dict[str, Any]], retries: int) -> str:

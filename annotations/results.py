@@ -28,11 +28,18 @@ def _names() -> tuple[str, str]:
     return cfg["labels_name"], cfg["text_name"]
 
 
-def spans_to_results(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
-    """Region results for a prediction (or an annotation): one ``labels`` region per span, with its score."""
+VERIFIED = "verified: the tables' rules and the post-processor vouch for this region"
+
+
+def spans_to_results(
+    text: str, spans: Sequence[Span], verified: Sequence[tuple[int, int]] = ()
+) -> list[dict[str, Any]]:
+    """Region results for a prediction (or an annotation): one ``labels`` region per span, with its score.
+    A region inside a ``verified`` range carries a note, so an annotator sees what needs no correction."""
     from_name, to_name = _names()
-    return [
-        {
+    out = []
+    for i, s in enumerate(spans):
+        region: dict[str, Any] = {
             "id": f"r{i}",
             "from_name": from_name,
             "to_name": to_name,
@@ -40,8 +47,10 @@ def spans_to_results(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
             "value": {"start": s.start, "end": s.end, "text": text[s.start : s.end], "labels": [s.label]},
             "score": round(float(s.score), 4),
         }
-        for i, s in enumerate(spans)
-    ]
+        if any(a <= s.start and s.end <= b for a, b in verified):
+            region["meta"] = {"text": [VERIFIED]}
+        out.append(region)
+    return out
 
 
 def task_score(spans: Sequence[Span]) -> float:
@@ -49,12 +58,14 @@ def task_score(spans: Sequence[Span]) -> float:
     return round(min((s.score for s in spans), default=1.0), 4)
 
 
-def prediction(text: str, spans: Sequence[Span], model_version: str) -> dict[str, Any]:
-    """A Label Studio prediction: the spans as regions, the task score and the model version."""
+def prediction(
+    text: str, spans: Sequence[Span], model_version: str, verified: Sequence[tuple[int, int]] = ()
+) -> dict[str, Any]:
+    """A Label Studio prediction: the spans as regions (verified ones marked), the task score, the model version."""
     return {
         "model_version": model_version,
         "score": task_score(spans),
-        "result": spans_to_results(text, spans),
+        "result": spans_to_results(text, spans, verified),
     }
 
 

@@ -1,6 +1,7 @@
 """Which reports to annotate first: those whose annotation would teach the model the most.
 
-Signals per report: the tagger's uncertainty (character tag entropy, where the tagger gives
+Signals per report: the review score (``inference.review``: the post-processor's own doubts and where the
+rules baseline reads the report differently; it finds the reports the pipeline gets wrong), the tagger's uncertainty (character tag entropy, where the tagger gives
 probabilities), and the product's own doubts from the extraction — broken arithmetic rules that the
 printed figures may not explain, low-confidence cells and ``conflict`` cells. Each signal is scaled to [0, 1] over the pool and
 weighted (configs/annotate.yaml), then multiplied by how typical the report is of the pool (density),
@@ -19,11 +20,12 @@ from govreport.inference.pipeline import build_extraction
 from govreport.inference.schema import Extraction
 from govreport.inference.spans import Span
 from govreport.inference.taggers.base import Tagger
+from govreport.inference.taggers.rules import RulesTagger
 from scipy.sparse import csr_matrix
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-SIGNALS = ("uncertainty", "broken_rules", "low_confidence", "conflict")
+SIGNALS = ("review", "uncertainty", "broken_rules", "low_confidence", "conflict")
 
 
 @dataclass
@@ -59,12 +61,14 @@ def analyse(
     """Tag (with probabilities when the tagger has ``tag_with_probs``) and extract each ``(doc, text)``."""
     out = []
     with_probs = hasattr(tagger, "tag_with_probs")
+    baseline = RulesTagger() if tagger.name != "rules" else None
     for doc, text in docs:
         if with_probs:
             spans, probs = tagger.tag_with_probs(text)  # type: ignore[attr-defined]
         else:
             spans, probs = tagger.tag(text), None
-        out.append(Analysis(doc, text, spans, build_extraction(doc, text, spans), probs))
+        second = build_extraction(doc, text, baseline.tag(text)) if baseline else None
+        out.append(Analysis(doc, text, spans, build_extraction(doc, text, spans, second), probs))
         if on_report:
             on_report()
     return out
@@ -103,6 +107,7 @@ def signals(a: Analysis, cfg: dict) -> dict[str, float]:
     cells = a.extraction.cells.values()
     threshold = float(cfg["low_confidence_below"])
     return {
+        "review": a.extraction.review.score if a.extraction.review else 0.0,
         "uncertainty": uncertainty(a, float(cfg["uncertainty_top_fraction"])),
         "broken_rules": float(unexplained_violations(a.extraction, threshold)),
         "low_confidence": float(sum(c.status != "missing" and c.confidence < threshold for c in cells)),

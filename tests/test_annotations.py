@@ -153,6 +153,7 @@ def test_product_signals_count_doubtful_cells_and_broken_rules() -> None:
     printed_error = Analysis("e", TEXT, [], _extraction(conflicts=0, low=0, broken=2))
     assert signals(printed_error, load("annotate")["selection"])["broken_rules"] == 0
     assert s == {
+        "review": 0.0,  # the hand-made extraction carries no review
         "uncertainty": pytest.approx(0.6),
         "broken_rules": 1.0,
         "low_confidence": 3.0,
@@ -281,7 +282,7 @@ def test_select_command_ranks_a_folder(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["doc"] for r in rows) == sorted(pool["id"]) and [r["rank"] for r in rows] == [0, 1, 2]
     assert all(
-        set(r["signals"]) == {"uncertainty", "broken_rules", "low_confidence", "conflict"} for r in rows
+        set(r["signals"]) == {"review", "uncertainty", "broken_rules", "low_confidence", "conflict"} for r in rows
     )
 
 
