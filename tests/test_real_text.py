@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 WEB = Path(__file__).resolve().parents[2] / "shared" / "dev" / "web"
 TAGS = bio_tags()
+RULES = get_tagger("rules")
 
 
 def probs_for(text: str, marks: dict[tuple[int, int], tuple[str, float]]) -> np.ndarray:
@@ -180,3 +181,16 @@ def test_model_is_at_or_ahead_of_rules_on_real_copies(web_scores: dict[str, dict
                 lambda s: s["documents_all_cells_right"], lambda s: s["template_accuracy"]):
         assert get(model) >= get(rules) - 1e-9
     assert json.dumps(model)  # the scores serialise (benchmarks/real_dev.py writes them)
+
+
+def test_blank_cells_printed_one_per_line_keep_the_figure_in_its_column() -> None:
+    """A row printed one cell per line with blank cells as bare bars: the figure after six blanks is the
+    total, and the next row's label does not take it."""
+    blanks = "|\n" * 6
+    text = ("三、收到和处理政府信息公开申请情况\n申请人情况 |\n自然人 |\n商业企业 |\n科研机构 |\n社会公益组织 |\n"
+            "法律服务机构 |\n其他 |\n总计 |\n"
+            f"一、本年新收政府信息公开申请数量 |\n{blanks}5 |\n||\n"
+            f"二、上年结转政府信息公开申请数量 |\n{blanks}2 |\n||\n四、结转下年度继续办理 |\n")
+    cells = build_extraction("t", text, RULES.tag(text)).cells
+    assert cells["t3.new.total"].value == 5 and cells["t3.carried_over.total"].value == 2
+    assert cells["t3.new.natural"].value is None

@@ -37,11 +37,12 @@ class TableReading:
 def read_tables(text: str, spans: list[Span], sections: list[Section], year: int | None) -> TableReading:
     template = choose_template(text, spans, year)
     line_starts = line_starts_of(text)
+    row_lines = line_starts_of(text, skip_bars=True)  # for the distance between labels and their figures
     zones = table_zones(text, sections, spans, template)
     in_zone = {t: [s for s in spans if zones[t][0] <= s.start < zones[t][1]] for t in TABLES}
     reading = TableReading(template, frozenset())
 
-    t2_rows, spans_of = labelled_rows(text, in_zone["t2"], list(template.t2.rows), [], line_starts)
+    t2_rows, spans_of = labelled_rows(text, in_zone["t2"], list(template.t2.rows), [], row_lines)
     if other := foreign_t2(text, in_zone["t2"], template):
         reading.notes.append(
             f"table 2 is printed in the {other} template's form in a {template.id}-template report; "
@@ -53,7 +54,7 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
     t3_seq = t3_sequence(template)
     groups = [g for g in template.t3_groups if g.key not in {r.key for r in t3_seq}]
     untranspose = (len(template.t3.cols), rules_held(template))
-    t3_rows, t3_spans = labelled_rows(text, in_zone["t3"], t3_seq, groups, line_starts, untranspose)
+    t3_rows, t3_spans = labelled_rows(text, in_zone["t3"], t3_seq, groups, row_lines, untranspose)
     spans_of.update(t3_spans)
     optional = frozenset(
         lab.key for lab, figs in t3_rows if figs and any(lab.key == o.key for o in template.t3_optional)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import statistics
 import unicodedata
 from collections import Counter
@@ -11,17 +12,46 @@ from collections import Counter
 from govreport.inference.solver import Figure, RowReading
 from govreport.inference.spans import Span
 
+_BARS_ONLY = re.compile(r"[ \t]*\|[| \t]*")
 
-def line_starts_of(text: str) -> list[int]:
-    starts = [0]
-    starts += [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    return starts
+
+def line_starts_of(text: str, skip_bars: bool = False) -> list[int]:
+    """Offsets where lines start. ``skip_bars``: lines holding only table bars (blank cells and fillers of a
+    copy that prints one cell per line) are no lines, so distances between a label and its figures count
+    printed content only."""
+    starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
+    if not skip_bars:
+        return starts
+    ends = [*(s - 1 for s in starts[1:]), len(text)]
+    return [a for a, b in zip(starts, ends, strict=True) if not _BARS_ONLY.fullmatch(text[a:b])] or [0]
+
+
+_CELL_LINE = re.compile(r"[^|\n]*\|[ \t]*")  # one cell per line, closed by a bar (blank: the bar alone)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def cell_index(text: str, line_starts: list[int], line_no: int) -> int | None:
+    """In a copy that prints one cell per line (``0 |``, a blank cell as ``|``), the column of the cell on
+    ``line_no``: the cell lines between it and its row label's line. None in any other layout."""
+    lines = [text[line_starts[n] : (line_starts[n + 1] - 1 if n + 1 < len(line_starts) else len(text))]
+             for n in range(line_no, -1, -1)]
+    if not _CELL_LINE.fullmatch(lines[0]):
+        return None
+    for k, line in enumerate(lines[1:]):
+        if _CJK.search(line):
+            return k
+        if not _CELL_LINE.fullmatch(line) or line.count("|") != 1:
+            return None
+    return None
 
 
 def x_position(text: str, line_starts: list[int], span: Span) -> tuple[str, float]:
-    """Where a figure stands across its line: the field index in a tab/pipe-delimited line, else the
-    display column of its centre (CJK characters are two columns wide, as in pdftotext -layout)."""
+    """Where a figure stands across its line: its cell's column where each cell has a line of its own, the
+    field index in a tab/pipe-delimited line, else the display column of its centre (CJK characters are two
+    columns wide, as in pdftotext -layout)."""
     line_no = bisect.bisect_right(line_starts, span.start) - 1
+    if (cell := cell_index(text, line_starts, line_no)) is not None:
+        return "cell", float(cell)
     start = line_starts[line_no]
     end = text.find("\n", span.end)
     before, after = text[start : span.start], text[span.end : end if end >= 0 else len(text)]
@@ -51,7 +81,9 @@ def assign_slots(
         for f in r.figures:
             kind, x = pos[id(f)]
             slot = None
-            if kind in ("\t", "|"):
+            if kind == "cell":  # the layout says the column outright
+                slot = int(x) if x < n_cols else None
+            elif kind in ("\t", "|"):
                 modes = [Counter(c[kind]).most_common(1)[0][0] if c.get(kind) else None for c in columns]
                 hits = [j for j, m in enumerate(modes) if m == x]
                 slot = hits[0] if len(hits) == 1 else None
