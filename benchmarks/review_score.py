@@ -4,10 +4,13 @@ For every text of ``../shared/dev/web`` the default pipeline (model tagger) extr
 baseline reads it too (the disagreement signal), and ``inference.review`` scores it. A text counts as wrong
 when any cell, the title or any section heading id differs from the gold. Reported: ROC AUC of the score,
 precision of the top 20 %, the share of wrong texts flagged (and of those with a wrong cell), the share of
-right texts flagged, and each signal's own AUC. The formula's weights are set in configs/review.yaml by
-reasoning, not fitted here. Results: ``benchmarks/results/review_score.{md,json}``.
+right texts flagged, and each signal's own AUC. The formula's weights (configs/review_weights.yaml) are fitted on
+synthetic reports (training/review_fit.py), never fitted here. ``--tagger rules`` measures how well the score
+finds the rules pipeline's mistakes (the model then gives the second opinion): the default pipeline now reads
+almost every text right, so its own mistakes are too few to rank. Results:
+``benchmarks/results/review_score_<tagger>.{md,json}``.
 
-    .venv/bin/python benchmarks/review_score.py
+    .venv/bin/python benchmarks/review_score.py [--tagger model|rules]
 """
 
 from __future__ import annotations
@@ -37,13 +40,22 @@ def roc_auc(scores: list[float], labels: list[bool]) -> float:
 
 
 def main() -> None:
-    model, rules = get_tagger("model"), get_tagger("rules")
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tagger", choices=["model", "rules"], default="model",
+                    help="the pipeline whose mistakes are to be found (the other tagger gives the second opinion)")
+    args = ap.parse_args()
+    ours_tagger, other_tagger = get_tagger(args.tagger), get_tagger("rules" if args.tagger == "model" else "model")
     rows = []
     for f in sorted((WEB / "docs").glob("*.txt")):
         text = f.read_text(encoding="utf-8")
-        spans, probs = model.tag_with_probs(text)
+        if args.tagger == "model":
+            spans, probs = ours_tagger.tag_with_probs(text)
+        else:
+            spans, probs = ours_tagger.tag(text), None
         ours = build_extraction(str(f), text, spans)
-        theirs = build_extraction(str(f), text, rules.tag(text))
+        theirs = build_extraction(str(f), text, other_tagger.tag(text))
         rev = review(text, spans, ours, probs, theirs)
         gold = json.loads((WEB / "gold" / f"{f.stem}.json").read_text(encoding="utf-8"))
         s = score_document(gold, json.loads(ours.model_dump_json()))
@@ -69,9 +81,11 @@ def main() -> None:
         "load_average": os.getloadavg(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "review_score.json").write_text(json.dumps({"summary": summary, "texts": rows}, ensure_ascii=False,
+    name = f"review_score_{args.tagger}"
+    (RESULTS / f"{name}.json").write_text(json.dumps({"summary": summary, "texts": rows}, ensure_ascii=False,
                                                           indent=2), encoding="utf-8")
-    lines = ["# Review score on the real web copies (`benchmarks/review_score.py`)", "",
+    lines = [f"# Review score on the real web copies: the {args.tagger} pipeline's mistakes "
+             f"(`benchmarks/review_score.py --tagger {args.tagger}`)", "",
              f"{summary['texts']} texts, {summary['wrong']} that the default pipeline gets wrong (cell, title or "
              f"heading), {summary['with_wrong_cells']} with a wrong cell.", "",
              "| measure | value |", "|---|---:|"]
@@ -82,7 +96,7 @@ def main() -> None:
     lines += ["", "| text | wrong | score | flag | reasons |", "|---|---|---:|---|---|"]
     lines += [f"| {r['doc']} | {'yes' if r['wrong'] else ''} | {r['score']} | {'yes' if r['flag'] else ''} | "
               f"{', '.join(r['reasons'])} |" for r in sorted(rows, key=lambda r: -r["score"])]
-    (RESULTS / "review_score.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[:16]))
 
 
