@@ -16,7 +16,7 @@ from govreport.inference.matching import THRESHOLD, label_score
 from govreport.inference.normalize import PLACEHOLDERS, for_match, has_cjk, to_simplified
 from govreport.inference.sections import section_id
 from govreport.inference.spans import Span
-from govreport.inference.templates import Label, header_words, templates
+from govreport.inference.templates import Label, header_words, row_labels, templates
 
 _FIELD_SEP = re.compile(r"\t|\||\u3000{1,}| {2,}")
 _CAPTION = re.compile(r"第[一二三四五六七八九十]+条第\s*[（(]\s*[一二三四五六七八九十]+\s*[)）]\s*项")
@@ -29,14 +29,6 @@ _SEC_LEAD = re.compile(r"^[一二三四五六][、.．,，\s]")
 _SUB = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+是|\d+[.、．])")
 _TITLE_WORDS = ("年度报告", "工作报告")
 _MAX_LABEL = 80
-
-
-@cache
-def _row_labels() -> tuple[Label, ...]:
-    out: list[Label] = []
-    for t in templates().values():
-        out += list(t.t2.rows) + list(t.t3.rows) + list(t.t3_optional) + list(t.t3_groups)
-    return tuple(out)
 
 
 @cache
@@ -152,7 +144,7 @@ def _is_column(field: str) -> bool:
     if len(for_match(field)) > 12:
         return False
     col = max(label_score(field, c) for c in _column_labels())
-    return col >= THRESHOLD and col > max(label_score(field, r) for r in _row_labels())
+    return col >= THRESHOLD and col > max(label_score(field, r) for r in row_labels())
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:
