@@ -69,7 +69,7 @@ def variants(model_dir: Path, fp32_dir: Path) -> dict[str, tuple[ModelTagger, st
     def onnx(stride: int | None = None, batch_size: int | None = None, **runtime: object) -> ModelTagger:
         """The default ONNX tagger with some of its runtime settings (configs/model.yaml) changed."""
         tagger = ModelTagger(model_dir, backend="onnx", batch_size=batch_size)
-        options = {k: settings[k] for k in ("threads", "spin", "disabled_optimizers")} | runtime
+        options = {k: settings[k] for k in ("threads", "spin", "disabled_optimizers", "parallel")} | runtime
         tagger.runtime = OnnxTagModel(model_dir, **options)  # type: ignore[arg-type]
         tagger.stride = stride or tagger.stride
         return tagger
@@ -78,6 +78,7 @@ def variants(model_dir: Path, fp32_dir: Path) -> dict[str, tuple[ModelTagger, st
         "onnx int8, default": (onnx(), "the shipped default (configs/model.yaml)"),
         "onnx int8, 2 threads": (onnx(threads=2), "intra-op threads"),
         "onnx int8, 2 spinning threads": (onnx(threads=2, spin=True), "busy-waiting pool threads"),
+        "onnx int8, 2 windows at once": (onnx(parallel=2), "windows run in parallel, one thread each"),
         "onnx int8, SkipLayerNorm fusion on": (onnx(disabled_optimizers=()), "ONNX Runtime's fused layer norm"),
         "onnx int8, batch 4": (onnx(batch_size=4), "batch size"),
         "onnx int8, batch 8": (onnx(batch_size=8), "batch size"),
@@ -94,16 +95,15 @@ def stages(tagger: ModelTagger, text: str, repeats: int) -> dict[str, float]:
     runtime = tagger.runtime
     hf = build_tokenizer()
     enc = runtime.tokenizer.encode(text)
-    merged = windowed_probs([enc], runtime.run, runtime.specials, tagger.max_length, tagger.stride, tagger.batch_size)
+    window = (runtime.specials, tagger.max_length, tagger.stride, tagger.batch_size, runtime.pool)
+    merged = windowed_probs([enc], runtime.run, *window)
     probs = char_probs(len(text), enc, merged[0], tagger.tags)
     spans = decode_spans(text, probs, tagger.tags)
     calls = {
         "Traditional → Simplified fold": lambda: to_simplified(text),
         "char lookup (fold included)": lambda: runtime.tokenizer.encode(text),
         "`tokenizers` call it replaced (fold included)": lambda: encode(hf, text),
-        "forward passes + window merge": lambda: windowed_probs(
-            [enc], runtime.run, runtime.specials, tagger.max_length, tagger.stride, tagger.batch_size
-        ),
+        "forward passes + window merge": lambda: windowed_probs([enc], runtime.run, *window),
         "char probabilities": lambda: char_probs(len(text), enc, merged[0], tagger.tags),
         "spans from probabilities (line-aware decoding)": lambda: decode_spans(text, probs, tagger.tags),
         "post-processor (spans → output)": lambda: build_extraction("bench", text, spans),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ class OnnxTagModel:
 
     ``threads`` is ONNX Runtime's intra-op thread count (0: one per core); ``spin`` lets idle pool threads
     busy-wait for the next operator, which costs CPU time for little gain on a small model;
-    ``disabled_optimizers`` names graph fusions to leave out (configs/model.yaml says which and why).
+    ``disabled_optimizers`` names graph fusions to leave out (configs/model.yaml says which and why);
+    ``parallel`` windows run at once, each on its own thread (coarse-grained, unlike intra-op threads).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class OnnxTagModel:
         threads: int = 1,
         spin: bool = False,
         disabled_optimizers: Sequence[str] = (),
+        parallel: int = 1,
     ) -> None:
         import onnxruntime as ort
 
@@ -76,6 +79,7 @@ class OnnxTagModel:
             raise ValueError(f"{path}: the model's labels differ from configs/labels.yaml")
         self.tokenizer = CharTokenizer.from_dir(path)
         self.specials = (*special_ids(self.tokenizer), self.tokenizer.pad_token_id or 0)
+        self.pool = ThreadPoolExecutor(parallel, thread_name_prefix="govreport-onnx") if parallel > 1 else None
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Tag probabilities ``[batch, width, n_tags]`` of a padded batch of windows."""
@@ -86,5 +90,5 @@ class OnnxTagModel:
     ) -> list[np.ndarray]:
         """Per-character probabilities ``[len(text), n_tags]`` for each text."""
         encoded = [self.tokenizer.encode(t) for t in texts]
-        merged = windowed_probs(encoded, self.run, self.specials, max_length, stride, batch_size)
+        merged = windowed_probs(encoded, self.run, self.specials, max_length, stride, batch_size, self.pool)
         return [char_probs(len(t), enc, m, self.tags) for t, enc, m in zip(texts, encoded, merged, strict=True)]

@@ -7,6 +7,7 @@ Runtime (``models.onnx_model``) and PyTorch (``predict_probs``, which imports to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,21 +30,23 @@ def windowed_probs(
     max_length: int = 512,
     stride: int = 384,
     batch_size: int = 8,
+    pool: Executor | None = None,
 ) -> list[np.ndarray]:
     """Per-token probabilities ``[n_tokens, n_tags]`` of each encoded text.
 
     ``specials`` are the ids put before and after each window and the padding id. Windows of all texts
     are batched together, longest first so padding stays small, then merged back per text keeping each
-    token from the window where it sits farthest from a cut.
+    token from the window where it sits farthest from a cut. With a thread ``pool`` the batches run
+    concurrently (for a runner that releases the GIL, as ONNX Runtime does).
     """
     head, tail, pad = specials
     size = max_length - len(head) - len(tail)
     starts = [window_starts(len(enc.ids), size, stride) if len(enc.ids) else [] for enc in encoded]
     jobs = [(d, s, min(size, len(enc.ids) - s)) for d, enc in enumerate(encoded) for s in starts[d]]
     jobs.sort(key=lambda job: -job[2])
-    window_probs: dict[tuple[int, int], np.ndarray] = {}
-    for b in range(0, len(jobs), batch_size):
-        batch = jobs[b : b + batch_size]
+    batches = [jobs[b : b + batch_size] for b in range(0, len(jobs), batch_size)]
+
+    def forward(batch: list[tuple[int, int, int]]) -> np.ndarray:
         width = len(head) + batch[0][2] + len(tail)
         ids = np.full((len(batch), width), pad, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -52,7 +55,10 @@ def windowed_probs(
             ids[row, len(head) : len(head) + n] = encoded[d].ids[s : s + n]
             ids[row, len(head) + n : len(head) + n + len(tail)] = tail
             mask[row, : len(head) + n + len(tail)] = 1
-        probs = run(ids, mask)
+        return run(ids, mask)
+
+    window_probs: dict[tuple[int, int], np.ndarray] = {}
+    for batch, probs in zip(batches, (pool.map if pool else map)(forward, batches), strict=True):
         for row, (d, s, n) in enumerate(batch):
             window_probs[(d, s)] = probs[row, len(head) : len(head) + n]
     return [

@@ -79,6 +79,7 @@ class ModelTagger:
                 threads=settings["threads"] if threads is None else threads,
                 spin=bool(settings["spin"]),
                 disabled_optimizers=settings["disabled_optimizers"],
+                parallel=int(settings["parallel"]),
             )
             self.tags = self.runtime.tags
         else:
