@@ -19,7 +19,7 @@ from govreport.inference.taggers.model import ModelTagger, resolve_backend
 from govreport.models.chars import CharTokenizer
 from govreport.models.encoding import encode, special_ids
 from govreport.models.modeling import new_model, save_model
-from govreport.models.onnx_model import ONNX_FILE, StaleExportError
+from govreport.models.onnx_model import ONNX_FILE, OnnxTagModel, StaleExportError
 from govreport.models.tokenizer import build_tokenizer, build_vocab
 from typer.testing import CliRunner
 
@@ -83,9 +83,11 @@ def test_fp32_export_gives_pytorchs_probabilities_on_long_texts(tiny_export: Pat
     onnx = ModelTagger(tiny_export, backend="onnx", batch_size=3)
     torch = ModelTagger(tiny_export, backend="torch", device="cpu")
     texts = [text, "短", "", text[:700]]
-    for a, b in zip(onnx.probs_batch(texts), torch.probs_batch(texts), strict=True):
+    parallel = OnnxTagModel(tiny_export, parallel=2).probs(texts, onnx.max_length, onnx.stride, batch_size=3)
+    for a, b, c in zip(onnx.probs_batch(texts), torch.probs_batch(texts), parallel, strict=True):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, atol=1e-4)
+        np.testing.assert_array_equal(a, c)  # windows run concurrently: the very same numbers
 
 
 def test_saving_new_weights_removes_the_export_and_a_stale_one_is_refused(tiny_export: Path, tmp_path: Path) -> None:
