@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The trained tagger when its checkpoint is bundled, else the rules baseline.
 TAGGER ?= $(if $(wildcard models/tagger/config.json),model,rules)
 
-.PHONY: setup run test test-fast lint bench labelstudio fonts synth-test model onnx clean
+.PHONY: setup run test test-fast lint bench labelstudio fonts chromium synth-test model onnx clean
 
 # Installs stay quiet (errors still show): no registry or setuptools notices in `make run`'s output.
 PIP := PYTHONWARNINGS=ignore $(BIN)/pip install -qq
@@ -33,7 +33,14 @@ fonts:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 \
 	    || echo "fonts-wqy-microhei not installed: the synthetic OCR family is skipped"; fi; fi
 
-test: setup labelstudio fonts
+# Debian's chromium for the review page's browser test (Playwright drives it: no browser is downloaded); root only.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium could not be installed: the browser test is skipped"; \
+	  else echo "chromium is missing and installing it needs root: the browser test is skipped"; fi; fi
+
+test: setup labelstudio fonts chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: setup

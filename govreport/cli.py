@@ -16,6 +16,7 @@ from rich.table import Table
 
 from govreport.annotations.cli import register as register_annotations
 from govreport.models.cli import register as register_models
+from govreport.serve.cli import register as register_serve
 from govreport.training.cli import register as register_training
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ EXTRA_OF = {
         "train",
     ),
     **dict.fromkeys(("label_studio_sdk", "sklearn", "httpx"), "labelstudio"),
-    **dict.fromkeys(("fastapi", "uvicorn"), "serve"),
+    **dict.fromkeys(("fastapi", "uvicorn", "starlette", "multipart", "python_multipart"), "serve"),
     "spacy": "spacy",
 }
 
@@ -243,6 +244,7 @@ def schema() -> None:
 register_training(app)
 register_models(app)
 register_annotations(app)
+register_serve(app)
 
 
 def main() -> None:
