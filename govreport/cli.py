@@ -20,6 +20,7 @@ from govreport.serve.cli import register as register_serve
 from govreport.training.cli import register as register_training
 
 if TYPE_CHECKING:
+    from govreport.inference.checks_across import Bodies
     from govreport.inference.pipeline import Extractor
 
 app = typer.Typer(
@@ -98,6 +99,19 @@ def extract(
         bool,
         typer.Option(help="Also write OUT/<stem>.html: tagged text and rebuilt tables, issues highlighted."),
     ] = False,
+    audit: Annotated[
+        Path | None,
+        typer.Option(help="Also write the batch's audit as one HTML page: every finding by body and year, "
+                     "sortable, and fails counted by check."),
+    ] = None,
+    audit_csv: Annotated[
+        Path | None, typer.Option(help="The audit's findings as CSV, one row per finding.")
+    ] = None,
+    bodies: Annotated[
+        Path | None,
+        typer.Option(help="YAML naming each report's body (bodies: file or title → body) and each body's parent "
+                     "(parents: body → parent) for the checks across years and bodies."),
+    ] = None,
 ) -> None:
     """Extract the tables of each report into OUT/<stem>.json and print a summary.
 
@@ -112,11 +126,12 @@ def extract(
         run_batch,
         run_signature,
     )
-    exports = {t.resolve() for t in (csv, parquet) if t}  # a table written into an input folder is no input
+    exports = {t.resolve() for t in (csv, parquet, audit, audit_csv) if t}  # a table written into an input folder is no input
     files = [f for f in collect_inputs(inputs) if f.resolve() not in exports]
     if not files:
         console.print("[red]no input files found[/red]")
         raise typer.Exit(1)
+    hierarchy = _read_bodies(bodies) if bodies else None
     make_extractor = (
         partial(_model_extractor, str(model_dir) if model_dir else None, backend.value)
         if tagger is TaggerName.model
@@ -148,6 +163,7 @@ def extract(
                 force=force,
                 html=html,
                 signature=run_signature(tagger.value, model_dir),
+                bodies=hierarchy,
             )
         except OutputError as exc:
             console.print(f"[red]error:[/red] {exc}")
@@ -195,6 +211,16 @@ def extract(
                 export_failed = True
                 continue
             console.print(f"{len(outputs)} reports tabulated in [bold]{target}[/bold]")
+    if audit or audit_csv:
+        from govreport.inference.audit_export import write_audit
+
+        try:
+            n = write_audit(outputs, audit, audit_csv, hierarchy)
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/red] cannot write the audit: {getattr(exc, 'strerror', None) or exc}")
+            export_failed = True
+        else:
+            console.print(f"{n} findings audited in [bold]{' and '.join(str(t) for t in (audit, audit_csv) if t)}[/bold]")
     if result.errors_file_problem:
         console.print(f"[red]error:[/red] {result.errors_file_problem}; the failures are listed above")
     console.print(
@@ -202,6 +228,17 @@ def extract(
         + (f"; errors in {out / 'errors.jsonl'}" if result.failed and not result.errors_file_problem else "")
     )
     raise typer.Exit(1 if result.failed or export_failed else 0)
+
+
+def _read_bodies(path: Path) -> Bodies:
+    """The --bodies file, or exit 1 naming what is wrong with it."""
+    from govreport.inference.checks_across import Bodies
+
+    try:
+        return Bodies.read(path)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] --bodies {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from govreport.inference.checks import across_years
+from govreport.inference.checks_across import Bodies, refresh
 from govreport.inference.document import InputError
 from govreport.inference.pipeline import Extractor, build_extraction
 from govreport.inference.readers import read_document
@@ -222,9 +222,11 @@ def run_batch(
     force: bool = False,
     html: bool = False,
     signature: str | None = None,
+    bodies: Bodies | None = None,
 ) -> BatchResult:
-    """Extract each file into ``out_dir/<stem>.json`` (and ``.html``); cross-year warnings are added once all
-    are read. With ``extractor`` files are extracted in this process (no time budget, no crash isolation);
+    """Extract each file into ``out_dir/<stem>.json`` (and ``.html``); findings across reports (a body's years,
+    and parents against children given ``bodies``) are added once all are read. With ``extractor`` files
+    are extracted in this process (no time budget, no crash isolation);
     else ``workers`` processes each build theirs with ``make_extractor`` (picklable). ``signature`` (see
     ``run_signature``) names what extracts; outputs of another signature are redone. Files in ``out_dir``
     that the batch wrote itself are not inputs. Raises OutputError when ``out_dir`` cannot be written."""
@@ -273,7 +275,7 @@ def run_batch(
         if make_extractor is None:
             raise ValueError("run_batch needs an extractor or make_extractor")
         _Workers(out_dir, html, make_extractor, record).run(todo, workers)
-    _add_cross_year_warnings(result, out_dir)
+    _add_batch_findings(result, out_dir, bodies)
     _write_errors(result, out_dir)
     return result
 
@@ -455,27 +457,22 @@ def _stop(slot: _Slot) -> None:
     slot.conn.close()
 
 
-def _add_cross_year_warnings(result: BatchResult, out_dir: Path) -> None:
-    """Cross-year checks over this run's reports and those kept from earlier runs; outputs whose warnings
-    change are rewritten."""
-    kept = []
+def _add_batch_findings(result: BatchResult, out_dir: Path, bodies: Bodies | None) -> None:
+    """Checks across this run's reports and those kept from earlier runs (a body's years; parents and their
+    children, given ``bodies``: inference/checks_across.py); outputs whose findings change are rewritten."""
+    reports = list(result.done)
     for path in result.skipped:
         try:
-            kept.append(
-                Extraction.model_validate_json(output_path(out_dir, path).read_text(encoding="utf-8"))
-            )
+            kept = Extraction.model_validate_json(output_path(out_dir, path).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-    extra = across_years([e for _, e in result.done] + kept)
-    for path, extraction in list(result.done):
-        new = [w for w in extra.get(extraction.source, []) if w not in extraction.warnings]
-        if new:
-            extraction.warnings += new
-            target = output_path(out_dir, path)
-            try:
-                write_atomic(target, extraction.model_dump_json(indent=2))
-            except OSError as exc:  # the output without these warnings stays; the file is reported
-                result.done.remove((path, extraction))
-                result.failed.append(
-                    Failure(str(path), "write", f"cannot write {target}: {exc.strerror or exc}")
-                )
+        reports.append((path, kept))
+    path_of = {id(e): path for path, e in reports}
+    for extraction in refresh([e for _, e in reports], bodies):
+        path = path_of[id(extraction)]
+        target = output_path(out_dir, path)
+        try:
+            write_atomic(target, extraction.model_dump_json(indent=2))
+        except OSError as exc:  # the output without these findings stays; the file is reported
+            result.done[:] = [d for d in result.done if d[1] is not extraction]
+            result.failed.append(Failure(str(path), "write", f"cannot write {target}: {exc.strerror or exc}"))

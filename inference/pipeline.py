@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from govreport.inference.checks import text_against_tables
+from govreport.inference.checks import report_findings
 from govreport.inference.document import Document
 from govreport.inference.figures import snap_numbers
 from govreport.inference.garble import stands_for
@@ -58,7 +58,7 @@ def build_extraction(
         for k, p in placed.items()
     }
     simplified = to_simplified(text)  # the narrative checks and spam contexts are written in Simplified
-    warnings = reading.notes + text_against_tables(simplified, {k: c.value for k, c in cells.items()})
+    warnings = list(reading.notes)
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)
     garble_words = stands_for(simplified, spans)
@@ -81,6 +81,7 @@ def build_extraction(
         ],
         warnings=warnings,
     )
+    extraction.findings = report_findings(extraction, text)
     rev = review(text, spans, extraction, other=second_opinion)
     extraction.review = ReviewOut(flag=rev.flag, score=rev.score, reasons=rev.reasons)
     return extraction

@@ -42,6 +42,41 @@ class GarbledOut(BaseModel):
     stands_for: str | None
 
 
+class OperandOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="a cell key (a leading - subtracts it), or what the text states (stated)")
+    value: Number | None = Field(description="null when the report does not give it")
+    source: str | None = Field(default=None, description="the other report it comes from; null: this one")
+    text: str | None = Field(default=None, description="the words that state it, for figures read from prose")
+
+
+class TextEvidenceOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    span: tuple[int, int] = Field(description="offsets of the sentence (or heading) in the tagged text")
+    text: str
+
+
+class EvidenceOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cells: list[str] = Field(description="this report's cells the check read")
+    text: list[TextEvidenceOut]
+
+
+class FindingOut(BaseModel):
+    """One check on one report (configs/checks.yaml): a reviewer's decision can be kept under its id."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="fingerprint: the same report, check and operands give the same id")
+    check: str
+    severity: Literal["error", "warning", "info"]
+    result: Literal["pass", "fail", "uncertain"] = Field(
+        description="uncertain: an operand is missing or the check cannot be assessed"
+    )
+    message: str
+    operands: list[OperandOut]
+    evidence: EvidenceOut
+
+
 class ReviewOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
     flag: bool = Field(description="a person should check this report by hand")
@@ -60,6 +95,9 @@ class Extraction(BaseModel):
     sections: list[SectionOut]
     cells: dict[str, CellOut]
     violations: list[ViolationOut]
+    findings: list[FindingOut] = Field(
+        default_factory=list, description="every check an auditor makes, passed or not (configs/checks.yaml)"
+    )
     garbled: list[GarbledOut]
     warnings: list[str]
     review: ReviewOut | None = Field(default=None, description="whether to check this report by hand, and why")

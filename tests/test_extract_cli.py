@@ -65,6 +65,7 @@ def test_all_good_exits_zero_and_writes_valid_json(tmp_path):
         "sections",
         "cells",
         "violations",
+        "findings",
         "garbled",
         "warnings",
         "review",

@@ -27,7 +27,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from govreport.inference.document import Document
-from govreport.inference.schema import Extraction
+from govreport.inference.schema import Extraction, FindingOut
 from govreport.inference.spans import Span
 from govreport.inference.templates import Label, Template, templates
 
@@ -223,6 +223,32 @@ def _warnings(report: Report) -> str:
     return f'<h3>Warnings</h3><ul class="warnings">{items}</ul>' if warnings else ""
 
 
+def _findings(report: Report) -> str:
+    """The audit's findings (configs/checks.yaml): fails and uncertain ones listed with their cells and the
+    sentence they quote, passes folded away."""
+    findings = report.extraction.findings
+    if not findings:
+        return ""
+
+    def item(f: FindingOut) -> str:
+        quotes = "".join(
+            f"<br><q>{html.escape(t.text)}</q> <small>{t.span[0]}–{t.span[1]}</small>"
+            for t in f.evidence.text
+        )
+        cells = f" ({_cell_links(f.evidence.cells)})" if f.evidence.cells else ""
+        return (
+            f'<li class="finding {f.result}" data-finding="{f.id}"><b>{f.result}</b> · {f.severity} · '
+            f"<code>{html.escape(f.check)}</code>: {html.escape(f.message)}{cells}{quotes}</li>"
+        )
+
+    open_ = [item(f) for f in findings if f.result != "pass"]
+    passed = [item(f) for f in findings if f.result == "pass"]
+    return (
+        f'<h3>Findings: {len(open_)} to look at, {len(passed)} passed</h3><ul class="findings">{"".join(open_)}</ul>'
+        f'<details><summary>{len(passed)} checks passed</summary><ul class="findings">{"".join(passed)}</ul></details>'
+    )
+
+
 def _tables(report: Report) -> str:
     out = []
     for table_id, caption, render in _TABLES:
@@ -233,7 +259,7 @@ def _tables(report: Report) -> str:
 
 
 # The blocks of a section's left column, in order; each is a function of the report.
-BLOCKS: list[Callable[[Report], str]] = [_summary, _broken_rules, _warnings, _tables]
+BLOCKS: list[Callable[[Report], str]] = [_summary, _broken_rules, _findings, _warnings, _tables]
 
 
 # ---------------------------------------------------------------------------------------------- evidence
