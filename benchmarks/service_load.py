@@ -146,6 +146,7 @@ def main() -> None:
         stop.set()
         sampler.join()
         load_after = os.getloadavg()
+    server.discard()
     done = [r for r in results if r["status"] is not None]
     server_errors = [r for r in done if r["status"] >= 500]
     wrong = [r for r in done if not r["right"]]

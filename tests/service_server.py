@@ -4,6 +4,7 @@ user starts it, talked to over HTTP, stopped with SIGINT (Ctrl-C); its temporary
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,3 +71,8 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def discard(self) -> None:
+        """Remove the server's TMPDIR and log (kept until the checks on them passed)."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.log.unlink(missing_ok=True)

@@ -61,6 +61,7 @@ def server():
         yield running
     assert running.proc.returncode == 0, running.output()
     assert running.leftovers() == [], "temporary files left behind"
+    running.discard()
 
 
 def _post(server: Server, name: str, data: bytes, **params: str) -> httpx.Response:
@@ -253,6 +254,7 @@ def strict():
     assert running.proc.returncode == 0, running.output()
     assert TOKEN not in running.output()
     assert running.leftovers() == [], "temporary files left behind"
+    running.discard()
 
 
 def _auth() -> dict[str, str]:

@@ -41,6 +41,7 @@ def server():
     with Server("--workers", "1") as running:
         yield running
     assert running.leftovers() == []
+    running.discard()
 
 
 def _t3_rows(section) -> dict[str, list[str]]:
