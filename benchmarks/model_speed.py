@@ -76,9 +76,12 @@ def variants(model_dir: Path, fp32_dir: Path) -> dict[str, tuple[ModelTagger, st
 
     return {
         "onnx int8, default": (onnx(), "the shipped default (configs/model.yaml)"),
-        "onnx int8, 2 threads": (onnx(threads=2), "intra-op threads"),
-        "onnx int8, 2 spinning threads": (onnx(threads=2, spin=True), "busy-waiting pool threads"),
-        "onnx int8, 2 windows at once": (onnx(parallel=2), "windows run in parallel, one thread each"),
+        "onnx int8, 1 window at a time": (onnx(parallel=1), "no windows in parallel"),
+        "onnx int8, 1 window at a time, 2 threads": (onnx(parallel=1, threads=2), "intra-op threads instead"),
+        "onnx int8, 1 window at a time, 2 spinning threads": (
+            onnx(parallel=1, threads=2, spin=True),
+            "the same, busy-waiting pool threads",
+        ),
         "onnx int8, SkipLayerNorm fusion on": (onnx(disabled_optimizers=()), "ONNX Runtime's fused layer norm"),
         "onnx int8, batch 4": (onnx(batch_size=4), "batch size"),
         "onnx int8, batch 8": (onnx(batch_size=8), "batch size"),
