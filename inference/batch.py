@@ -105,6 +105,12 @@ ERRORS_FILE = "errors.jsonl"
 _OUTPUT_HEAD = '{\n  "source": '  # how every extraction JSON this module writes begins
 
 
+# An engine that extracts files elsewhere (inference/ray_engine.py): given the files to do and ``record``,
+# it calls ``record`` once for each file, with its extraction or its failure, and returns when all are done.
+Record = Callable[[Path, Extraction | Failure], None]
+Executor = Callable[[list[Path], Record], None]
+
+
 def output_path(out_dir: Path, path: Path, suffix: str = ".json") -> Path:
     return out_dir / f"{path.stem}{suffix}"
 
@@ -223,11 +229,13 @@ def run_batch(
     html: bool = False,
     signature: str | None = None,
     bodies: Bodies | None = None,
+    executor: Executor | None = None,
 ) -> BatchResult:
     """Extract each file into ``out_dir/<stem>.json`` (and ``.html``); findings across reports (a body's years,
     and parents against children given ``bodies``) are added once all are read. With ``extractor`` files
     are extracted in this process (no time budget, no crash isolation);
-    else ``workers`` processes each build theirs with ``make_extractor`` (picklable). ``signature`` (see
+    with ``executor`` (another engine, such as Ray) that engine extracts them; else ``workers`` processes
+    each build theirs with ``make_extractor`` (picklable). ``signature`` (see
     ``run_signature``) names what extracts; outputs of another signature are redone. Files in ``out_dir``
     that the batch wrote itself are not inputs. Raises OutputError when ``out_dir`` cannot be written."""
     since = _start_run(out_dir, signature)
@@ -271,6 +279,8 @@ def run_batch(
     if extractor is not None:
         for path in todo:
             record(path, process_file(path, extractor, out_dir, html))
+    elif executor is not None and todo:
+        executor(todo, record)
     elif todo:
         if make_extractor is None:
             raise ValueError("run_batch needs an extractor or make_extractor")
@@ -306,6 +316,14 @@ def extractor_factory(tagger: str, model_dir: str | Path | None = None) -> Calla
     return partial(_build_extractor, tagger, str(model_dir) if model_dir else None)
 
 
+def prepare_worker(limits: dict[str, Any]) -> None:
+    """Set up a process that extracts for a batch, before it loads the tagger: one thread per library (the
+    workers are the parallelism) and the limits of the process that started the batch."""
+    for var in ("GOVREPORT_OCR_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # read when libraries load
+        os.environ[var] = "1"
+    install_limits(limits)
+
+
 def _worker_main(
     conn: Connection,
     make_extractor: Callable[[], Extractor],
@@ -316,9 +334,7 @@ def _worker_main(
     """A worker process: builds the extractor once, says it is ready, then extracts one file per message
     until told to stop (None) or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
-    for var in ("GOVREPORT_OCR_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # read when libraries load
-        os.environ[var] = "1"  # one thread per library: the workers are the parallelism
-    install_limits(limits)
+    prepare_worker(limits)
     extractor, error = None, None
     try:
         extractor = make_extractor()
@@ -347,6 +363,11 @@ class _Slot:
     ready: bool = False
     path: Path | None = None
     started: float = 0.0
+
+
+def abandoned(path: Path, budget: float) -> Failure:
+    """The failure of a file that outlived the time budget of one file."""
+    return Failure(str(path), "time", f"abandoned after {budget:g} s (limits.max_seconds_per_file)")
 
 
 _DIED = "the worker process died while on this file alone (out of memory or a crash in native code)"
@@ -423,12 +444,7 @@ class _Workers:
         except (EOFError, OSError):  # the pipe broke: the process is gone or going
             alive = False
         if alive and slot.path is not None and time.monotonic() - slot.started > budget:
-            self.record(
-                slot.path,
-                Failure(
-                    str(slot.path), "time", f"abandoned after {budget:g} s (limits.max_seconds_per_file)"
-                ),
-            )
+            self.record(slot.path, abandoned(slot.path, budget))
             slot.path = None
             return False
         if not alive and slot.path is not None:
