@@ -44,12 +44,18 @@ EXTRA_OF = {
     **dict.fromkeys(("label_studio_sdk", "sklearn", "httpx"), "labelstudio"),
     **dict.fromkeys(("fastapi", "uvicorn", "starlette", "multipart", "python_multipart"), "serve"),
     "spacy": "spacy",
+    "ray": "ray",
 }
 
 
 class TaggerName(StrEnum):
     model = "model"
     rules = "rules"
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class Backend(StrEnum):
@@ -94,7 +100,13 @@ def extract(
     csv: Annotated[
         Path | None, typer.Option(help="Also write one row per report, one column per cell key, as CSV.")
     ] = None,
-    parquet: Annotated[Path | None, typer.Option(help="The same table as --csv, as Parquet.")] = None,
+    parquet: Annotated[
+        str | None,
+        typer.Option(
+            help="The same table as --csv, as Parquet. With --engine ray: where Ray writes the Parquet dataset "
+            "of the run (a folder or a URI such as s3://…; default OUT/results.parquet)."
+        ),
+    ] = None,
     html: Annotated[
         bool,
         typer.Option(help="Also write OUT/<stem>.html: tagged text and rebuilt tables, issues highlighted."),
@@ -112,6 +124,25 @@ def extract(
         typer.Option(help="YAML naming each report's body (bodies: file or title → body) and each body's parent "
                      "(parents: body → parent) for the checks across years and bodies."),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: worker processes on this machine (--workers); ray: a Ray Data pipeline on a local Ray "
+            "instance or a cluster (README, Scaling out)."
+        ),
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --engine ray: the cluster to join (auto: the one `ray start` made here); "
+                     "default: start a local Ray instance."),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --engine ray: actors, each loading the tagger once (default: one per CPU)."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="With --engine ray: files handed to an actor at a time.")
+    ] = 4,
 ) -> None:
     """Extract the tables of each report into OUT/<stem>.json and print a summary.
 
@@ -126,8 +157,13 @@ def extract(
         run_batch,
         run_signature,
     )
-    exports = {t.resolve() for t in (csv, parquet, audit, audit_csv) if t}  # a table written into an input folder is no input
-    files = [f for f in collect_inputs(inputs) if f.resolve() not in exports]
+    dataset = None
+    if engine is Engine.ray:
+        from govreport.inference.ray_engine import DATASET_DIR
+
+        dataset = parquet or str(out / DATASET_DIR)
+    exports = {Path(t).resolve() for t in (csv, parquet, dataset, audit, audit_csv) if t}  # no input: a table written there
+    files = [f for f in collect_inputs(inputs) if exports.isdisjoint((f.resolve(), *f.resolve().parents))]
     if not files:
         console.print("[red]no input files found[/red]")
         raise typer.Exit(1)
@@ -137,6 +173,13 @@ def extract(
         if tagger is TaggerName.model
         else extractor_factory(tagger.value, model_dir)
     )
+    executor = None
+    if engine is Engine.ray:
+        from govreport.inference.ray_engine import RayExecutor, connect
+
+        connect(ray_address)
+        gpu = tagger is TaggerName.model and backend is not Backend.onnx
+        executor = RayExecutor(make_extractor, out, html, actors, batch_size, gpu)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -144,6 +187,7 @@ def extract(
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=console,
+        disable=executor is not None,  # Ray shows its own progress bars
     ) as progress:
         task = progress.add_task("extracting", total=len(files), rate="")
 
@@ -163,6 +207,7 @@ def extract(
                 force=force,
                 html=html,
                 signature=run_signature(tagger.value, model_dir),
+                executor=executor,
                 bodies=hierarchy,
             )
         except OutputError as exc:
@@ -200,7 +245,19 @@ def extract(
     )
     outputs = [output_path(out, p) for p in files if output_path(out, p).exists()]
     export_failed = False
-    for target in (csv, parquet):
+    if dataset:  # every report of the run and every failure, written by Ray in parallel
+        from govreport.inference.ray_engine import write_dataset
+
+        try:
+            reports = [p for p, _ in result.done] + result.skipped
+            rows = write_dataset([output_path(out, p) for p in reports], result.failed, dataset)
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/red] cannot write {dataset}: {getattr(exc, 'strerror', None) or exc}")
+            export_failed = True
+        else:
+            console.print(f"{rows} rows in the Parquet dataset [bold]{dataset}[/bold]")
+        parquet = None
+    for target in (csv, parquet and Path(parquet)):
         if target:
             from govreport.inference.exports import write_table  # pandas: imported only when asked for
 
