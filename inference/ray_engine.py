@@ -6,8 +6,8 @@ writes ``errors.jsonl``; ``RayExecutor`` only replaces the local worker processe
 reader stack and the tagger once and runs ``process_file`` on every file of the batches it is handed, so
 the JSON outputs are the local engine's byte for byte (OUT must be a folder every node sees). What the
 local engine does for one bad file holds here too: a file never fails the job, a file that outlives
-``limits.max_seconds_per_file`` is abandoned, and the files of a batch whose actor died are run again one
-at a time on fresh actors, so only a file that kills an actor on its own is blamed.
+``limits.max_seconds_per_file`` is abandoned, and the files of a batch whose actor died are each run once
+more alone, in a fresh worker process, so only a file that kills a process on its own is blamed.
 
 ``write_dataset`` then has Ray write one Parquet dataset of every report of the run (failures as error
 rows) in parallel, with one fixed schema, to a folder or any URI Ray can write (``s3://…``).
@@ -56,9 +56,9 @@ class _ExtractActor:
     """A Ray actor of the pool: builds the extractor once, then extracts the files of each batch it gets.
 
     A file is run in a daemon thread so that one past the time budget can be abandoned: the actor returns
-    what it has and exits at its next batch (the stuck thread would hold a CPU and the tagger), which Ray
-    then runs again like any batch of a dead actor; a daemon thread never keeps the process from exiting
-    when Ray ends the pool."""
+    what it has and exits at its next batch (the stuck thread would hold a CPU and the tagger), whose files
+    are then run again alone like those of any batch lost with its actor; a daemon thread never keeps the
+    process from exiting when Ray ends the pool."""
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class _ExtractActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str | None]]:
         if self.stuck:
-            os._exit(1)  # an abandoned file still runs here: Ray replaces the actor and retries the batch
+            os._exit(1)  # an abandoned file still runs here: Ray replaces the actor; this batch is run alone
         rows: dict[str, list[str | None]] = {"path": [], "extraction": [], "stage": [], "reason": []}
         for name in map(str, batch["path"]):
             outcome = self.extract(name)
@@ -177,16 +177,17 @@ class RayExecutor:
         finally:
             context.max_errored_blocks = saved
             dataset = None
-            gc.collect()  # the pool's actors (and their CPUs) are freed when their handles, held in cycles, go
+            gc.collect()  # the pool's actors (and CPUs) are freed once their handles, held in cycles, are collected
         return list(by_name.values())
 
     def _alone(self, files: list[Path], record: Record, window: int, setup: tuple) -> None:
         """Each file of a lost batch again, alone in a fresh worker process (``window`` at a time): only a
         file whose process dies again is blamed.
 
-        The tasks reserve no CPU or GPU (``window`` bounds them instead): the pool's idle actors keep theirs
-        until their handles are collected, which something holding a reference to them can put off for
-        good (under pytest's log capture, a lost batch's traceback did)."""
+        The tasks reserve no CPU or GPU (``window`` bounds them instead; with the model tagger they tag on
+        the CPU): the pool's idle actors keep theirs until their handles are collected, which something
+        holding a reference to them can put off for good (under pytest's log capture, a lost batch's
+        traceback did)."""
         if not files:
             return
         import ray

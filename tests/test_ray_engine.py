@@ -1,36 +1,61 @@
 """`govreport extract --engine ray` (issue 11) on a local Ray instance of 2 CPUs: the same JSON as the local
 engine for the five seeds and the three real PDFs, bad files as error rows, a Parquet dataset with one row
-per input, resume; and the files that kill an actor or outlive the time budget never fail the job."""
+per input, resume; and the files that kill an actor or outlive the time budget never fail the job. The
+[ray] extra pulls no CUDA build."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import tomllib
 from collections.abc import Iterator
 from functools import partial
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import ray
 from govreport.inference.batch import run_batch
+from govreport.inference.ray_engine import RayExecutor
 from govreport.inference.readers.limits import overridden
 from govreport.inference.schema import Extraction
+from packaging.requirements import Requirement
 from typer.testing import CliRunner
 
 from govreport.cli import app
-from tests.conftest import SEEDS, SHARED
+from tests.conftest import ROOT, SEEDS, SHARED
 from tests.test_hostile_inputs import _said, hostile_extractor
 
-ray = pytest.importorskip("ray")
-from govreport.inference.ray_engine import RayExecutor  # noqa: E402  (needs ray)
-
-pytestmark = pytest.mark.slow  # Ray's start and its actors' cost about a minute here
 runner = CliRunner()
 BAD = {"empty.txt": b"", "garbage.pdf": os.urandom(5000), "noise.docx": os.urandom(3000)}
 
 
-@pytest.fixture(scope="module", autouse=True)
+def test_the_ray_extra_pulls_no_cuda() -> None:
+    """Every package that pyproject's [ray] extra installs, followed through the installed metadata."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]["ray"]
+    todo, seen = [Requirement(r) for r in extra], set()
+    while todo:
+        req = todo.pop()
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        if (name, frozenset(req.extras)) in seen:
+            continue
+        seen.add((name, frozenset(req.extras)))
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:  # an optional dependency for another platform
+            continue
+        for sub in map(Requirement, requires):
+            if not sub.marker or any(sub.marker.evaluate({"extra": e}) for e in (*req.extras, "")):
+                todo.append(sub)
+    names = {name for name, _ in seen}
+    assert "ray" in names and "pyarrow" in names
+    assert not {n for n in names if n.startswith(("nvidia", "cuda", "cupy", "torch", "jax"))}
+
+
+@pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """One small local Ray instance for the module (2 CPUs, a 200 MB object store), shut down after."""
     ray.init(num_cpus=2, object_store_memory=200 * 1024**2, include_dashboard=False, logging_level="ERROR")
@@ -50,7 +75,8 @@ def _inputs(root: Path) -> Path:
     return folder
 
 
-def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
+@pytest.mark.slow  # Ray's start and two runs of each engine: about 25 s with the test below
+def test_ray_engine_matches_the_local_engine(tmp_path: Path, local_ray: None) -> None:
     folder = _inputs(tmp_path)
     inputs = sorted(p.name for p in folder.iterdir())
     bad = {*BAD, "truncated.pdf"}
@@ -90,7 +116,8 @@ def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
     assert len(pd.read_parquet(distributed / "results.parquet")) == len(inputs)
 
 
-def test_a_file_that_kills_its_actor_or_hangs_fails_alone(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_file_that_kills_its_actor_or_hangs_fails_alone(tmp_path: Path, local_ray: None) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     good = []
