@@ -137,7 +137,8 @@ class RayExecutor:
         import ray
 
         cluster = ray.cluster_resources()
-        actors = min(self.actors or max(1, int(cluster.get("CPU", 1))), len(todo))
+        batches = math.ceil(len(todo) / self.batch_size)
+        actors = min(self.actors or max(1, int(cluster.get("CPU", 1))), batches)  # no actor without a batch
         gpus = cluster.get("GPU", 0)
         resources = {"num_cpus": 1, "num_gpus": min(1.0, gpus / actors) if self.gpu and gpus else 0}
         setup = (self.make_extractor, current_limits(), str(self.out_dir), self.html, os.getcwd())
