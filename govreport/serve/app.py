@@ -256,6 +256,15 @@ def create_app(settings: Settings) -> FastAPI:
         """The JSON Schema of an extraction (as ``govreport schema`` prints it)."""
         return json_schema()
 
+    async def one_report(request: Request, tagger: TaggerName | None, review: bool) -> Response:
+        """One uploaded or posted report → its extraction (or its review page); the upload is always closed."""
+        upload, text = await single(request)
+        try:
+            return await extract_one(upload, text, tagger or settings.tagger, review=review)
+        finally:
+            if upload:
+                await upload.close()
+
     @app.post(
         "/v1/extract",
         openapi_extra={"requestBody": {"required": True, "content": {**_UPLOAD, **_TEXT}}},
@@ -269,12 +278,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def extract(request: Request, tagger: TaggerQuery = None) -> Response:
         """One report (multipart ``file``: text, web page, .docx, PDF, scan or image; or JSON
         ``{"text", "source"}``) → its extraction, the same JSON as ``govreport extract``."""
-        upload, text = await single(request)
-        try:
-            return await extract_one(upload, text, tagger or settings.tagger, review=False)
-        finally:
-            if upload:
-                await upload.close()
+        return await one_report(request, tagger, review=False)
 
     @app.post(
         "/v1/review",
@@ -283,12 +287,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     async def review(request: Request, tagger: TaggerQuery = None) -> Response:
         """One report → its review page (the page ``govreport extract --html`` writes); errors as JSON."""
-        upload, text = await single(request)
-        try:
-            return await extract_one(upload, text, tagger or settings.tagger, review=True)
-        finally:
-            if upload:
-                await upload.close()
+        return await one_report(request, tagger, review=True)
 
     @app.post(
         "/v1/extract/batch",
