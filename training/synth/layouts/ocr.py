@@ -3,6 +3,11 @@ back by this project's real OCR reader (``inference/readers/ocr.py``, RapidOCR).
 the OCR text by a character alignment, so misread characters keep their label and dropped ones vanish;
 a figure the OCR dropped is treated like a lost cell (inferred when the rules fix it, else omitted).
 
+Since issue 14 a share of the documents (``ocr.ruled_pages``) is printed as a real report is, on ruled
+A4 pages (``scan.py``), and a share (``ocr.defects``) goes through a mild real scan: skew, blur, speckle,
+JPEG, faint rulings. Both draws have their own random stream, so the text canvas of the other documents
+is unchanged.
+
 Slow (seconds per page on CPU): weight 0 in the default mix, drawn with ``--layout ocr``.
 """
 
@@ -11,12 +16,14 @@ from __future__ import annotations
 import difflib
 import io
 import random
+import tempfile
 from functools import cache
 from pathlib import Path
 
 from govreport.configs import load
-from govreport.training.synth.layouts import pdfcanvas
+from govreport.training.synth.layouts import pdfcanvas, scan
 from govreport.training.synth.model import LostCell, Piece, SynthDoc, Table
+from PIL import Image
 
 _CELL_W, _LINE_H, _FONT_PX, _DPI = 10, 32, 20, 150
 
@@ -27,8 +34,8 @@ def font_path() -> Path | None:
     return next((Path(p) for p in load("synth")["ocr"]["fonts"] if Path(p).exists()), None)
 
 
-def _page_images(pages: list[list[list[Piece]]]) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
+def _page_images(pages: list[list[list[Piece]]]) -> list[Image.Image]:
+    from PIL import ImageDraw, ImageFont
 
     font = ImageFont.truetype(str(font_path()), _FONT_PX, index=1 if str(font_path()).endswith(".ttc") else 0)
     images = []
@@ -43,6 +50,10 @@ def _page_images(pages: list[list[list[Piece]]]) -> bytes:
                     draw.text((80 + x * _CELL_W, 100 + y * _LINE_H), ch, font=font, fill=0)
                 x += 2 if ch >= "\u2e80" else 1
         images.append(img)
+    return images
+
+
+def _tiff(images: list[Image.Image]) -> bytes:
     buf = io.BytesIO()
     images[0].save(buf, format="TIFF", save_all=True, append_images=images[1:], dpi=(_DPI, _DPI),
                    compression="tiff_deflate")
@@ -96,13 +107,31 @@ def _register_dropped(doc: SynthDoc, pieces: list[Piece]) -> None:
                 doc.lost.append(LostCell(missing[0], list(row.keys), "vanished"))
 
 
-def render(rng: random.Random, doc: SynthDoc) -> list[Piece]:
-    from govreport.inference.readers.ocr import read_image
-
+def _scanned(doc: SynthDoc, rng: random.Random) -> tuple[list[Piece], str, bytes, list[str]]:
+    """The document as the scan the reader gets: (labelled source pieces, file suffix, bytes, blank keys)."""
+    cfg = load("synth")["ocr"]
+    srng = random.Random(f"{doc.id}:scan")
+    if srng.random() < cfg["ruled_pages"]:
+        drawn = scan.draw(srng, doc)
+        return drawn.pieces, ".pdf", scan.scan_pdf(srng, drawn, srng.random() < cfg["defects"]), drawn.blank_keys
     st, lines = pdfcanvas.canvas_lines(rng, doc, reading=False)
     pages = pdfcanvas.pages(st, lines)
     source = [piece for page in pages for line in page for piece in [*line, Piece("\n")]]
-    text = read_image(f"{doc.id}.tiff", data=_page_images(pages)).text
-    pieces = fuzzy_align(source, text)
+    images = _page_images(pages)
+    if srng.random() >= cfg["defects"]:
+        return source, ".tiff", _tiff(images), []
+    noisy = [scan.noisy(srng, scan.Page(img, Image.new("L", img.size, 0))) for img in images]
+    return source, ".pdf", scan.pdf(noisy, scan.cfg()["noisy"]["jpeg_quality"], _DPI), []
+
+
+def render(rng: random.Random, doc: SynthDoc) -> list[Piece]:
+    from govreport.inference.readers import read_document
+
+    source, suffix, data, blanks = _scanned(doc, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{doc.id}{suffix}"
+        path.write_bytes(data)
+        text = read_document(path).text
+    pieces = fuzzy_align(source, text) + [Piece("", "NUM", key) for key in blanks]  # a blank cell is seen
     _register_dropped(doc, pieces)
     return pieces

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from govreport.training.synth.model import Block, Cell, Piece, SynthDoc, Table
@@ -26,19 +27,24 @@ def dw(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
-def wrap(cell: Cell, width: int) -> list[Cell]:
-    """Split ``cell`` into lines of at most ``width`` display columns, keeping each piece's label."""
+def _columns(ch: str) -> float:
+    return 2 if ch >= "\u2e80" else 1
+
+
+def wrap(cell: Cell, width: float, measure: Callable[[str], float] = _columns) -> list[Cell]:
+    """Split ``cell`` into lines of at most ``width`` (display columns, or whatever ``measure`` gives a
+    character: pixels for drawn pages), keeping each piece's label."""
     lines: list[Cell] = [[]]
-    used = 0
+    used = 0.0
     for p in cell:
         buf = ""
         for ch in p.text:
-            w = 2 if ch >= "\u2e80" else 1
+            w = measure(ch)
             if used + w > width and used:
                 if buf:
                     lines[-1].append(Piece(buf, p.label, p.key))
                 lines.append([])
-                buf, used = "", 0
+                buf, used = "", 0.0
             buf += ch
             used += w
         if buf:
