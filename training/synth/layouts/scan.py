@@ -92,6 +92,11 @@ class Drawn:
     pages: list[Page]
     pieces: list[Piece]
     blank_keys: list[str] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)  # per page, the index in ``pieces`` where it ends
+
+    def page_text(self, number: int) -> str:
+        """The text of page ``number`` (0-based), its page number included."""
+        return join(self.pieces[self.ends[number - 1] if number else 0 : self.ends[number]])[0]
 
 
 class Sheet:
@@ -101,6 +106,7 @@ class Sheet:
         self.look = look
         self.pages: list[Page] = []
         self.pieces: list[Piece] = []
+        self.ends: list[int] = []
         self.y = 0
         self._new()
 
@@ -116,6 +122,7 @@ class Sheet:
         ImageDraw.Draw(self.pages[-1].image).text((x, self.look.height - self.look.margin * 0.6), label,
                                                   font=font(px), fill=0)
         self.pieces += [Piece(label), Piece("\n")]
+        self.ends.append(len(self.pieces))
 
     def place(self, h: int) -> tuple[int, int]:
         """Room for ``h`` pixels: (page index, top), on a new page when this one is full."""
@@ -317,7 +324,7 @@ def draw(rng: random.Random, doc: SynthDoc) -> Drawn:
         else:
             _block(sheet, b)
     sheet.finish()
-    return Drawn(sheet.pages, sheet.pieces, blanks)
+    return Drawn(sheet.pages, sheet.pieces, blanks, sheet.ends)
 
 
 # --- what a scanner does -----------------------------------------------------------------------------
