@@ -6,23 +6,28 @@ when any cell, the title or any section heading id differs from the gold. Report
 precision of the top 20 %, the share of wrong texts flagged (and of those with a wrong cell), the share of
 right texts flagged, and each signal's own AUC. The formula's weights (configs/review_weights.yaml) are fitted on
 synthetic reports (training/review_fit.py), never fitted here. ``--tagger rules`` measures how well the score
-finds the rules pipeline's mistakes (the model then gives the second opinion): the default pipeline now reads
-almost every text right, so its own mistakes are too few to rank. Results:
-``benchmarks/results/review_score_<tagger>.{md,json}``.
+finds the rules pipeline's mistakes (the model then gives the second opinion). The default pipeline reads every
+text of the set right, so it has no mistakes there to rank; ``--stress K`` reads K damaged copies of each text
+instead (one copying accident each, drawn at random: a figure, a row or a heading numeral gone, two rows run
+together, a digit misread, the title line gone, or none) and asks the same question against the report's true
+figures, which the gold still holds. Results: ``benchmarks/results/review_score_<tagger>[_stress].{md,json}``.
 
-    .venv/bin/python benchmarks/review_score.py [--tagger model|rules]
+    .venv/bin/python benchmarks/review_score.py [--tagger model|rules] [--stress K]
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import re
 from pathlib import Path
 
 from govreport.evaluation.metrics import score_document
-from govreport.inference.pipeline import build_extraction
+from govreport.inference.pipeline import read_report
 from govreport.inference.review import review
 from govreport.inference.taggers import get_tagger
+from govreport.inference.taggers.base import Tagger
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT.parent / "shared" / "dev" / "web"
@@ -39,30 +44,81 @@ def roc_auc(scores: list[float], labels: list[bool]) -> float:
     return wins / (len(pos) * len(neg))
 
 
+_FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_NUMERAL = re.compile(r"^[一二三四五六][、.．]", re.M)
+
+
+def _table_lines(text: str) -> list[tuple[int, int]]:
+    """Lines that look like table rows: two figures or more between delimiters (bars or tabs)."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        if ("|" in line or "\t" in line) and len(_FIGURE.findall(line)) >= 2:
+            out.append((at, at + len(line)))
+        at += len(line) + 1
+    return out
+
+
+def stress(text: str, rng: random.Random) -> tuple[str, str]:
+    """One copying accident of the kinds real copies show, drawn at random: a figure gone from its row, a
+    table row gone, two rows run together, a digit misread, a heading numeral lost, the title line gone,
+    or none. Returns the damaged text and the accident's name. The gold stays the report's truth."""
+    rows = _table_lines(text)
+    kind = rng.choice(["figure", "row", "merged", "digit", "numeral", "first_line", "none"])
+    if kind in ("figure", "digit") and rows:
+        a, b = rng.choice(rows)
+        m = rng.choice(list(_FIGURE.finditer(text, a, b)))
+        new = "" if kind == "figure" else m.group().replace("0", "O", 1).replace("1", "l", 1)
+        return text[: m.start()] + new + text[m.end() :], kind
+    if kind == "row" and rows:
+        a, b = rng.choice(rows)
+        return text[:a] + text[b + 1 :], kind
+    if kind == "merged" and len(rows) > 1:
+        a, b = rng.choice(rows[:-1])
+        return text[:b] + " " + text[b + 1 :], kind
+    if kind == "numeral" and (heads := list(_NUMERAL.finditer(text))):
+        m = rng.choice(heads)
+        return text[: m.start()] + text[m.end() :], kind
+    if kind == "first_line" and "\n" in text:
+        return text.split("\n", 1)[1], kind
+    return text, "none"
+
+
+def judge(doc: str, text: str, gold: dict, ours_tagger: Tagger, other_tagger: Tagger) -> dict:
+    """One text read by the pipeline under test, its review, and whether it got anything wrong."""
+    if ours_tagger.name == "model":
+        spans, probs = ours_tagger.tag_with_probs(text)  # type: ignore[attr-defined]
+    else:
+        spans, probs = ours_tagger.tag(text), None
+    ours, spans, blank = read_report(doc, text, spans)
+    theirs = read_report(doc, text, other_tagger.tag(text)).extraction
+    rev = review(text, spans, ours, probs, theirs, blank)
+    s = score_document(gold, json.loads(ours.model_dump_json()))
+    wrong_cells = not s["all_cells_right"]
+    wrong = wrong_cells or not s["title_match"] or s["sections_correct"] != max(s["sections_gold"], s["sections_pred"])
+    return {"doc": doc, "score": rev.score, "flag": rev.flag, "reasons": rev.reasons,
+            "wrong": wrong, "wrong_cells": wrong_cells, "signals": rev.signals}
+
+
 def main() -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tagger", choices=["model", "rules"], default="model",
                     help="the pipeline whose mistakes are to be found (the other tagger gives the second opinion)")
+    ap.add_argument("--stress", type=int, default=0, metavar="K",
+                    help="read K damaged copies of each text instead (see stress()), seed 17")
     args = ap.parse_args()
     ours_tagger, other_tagger = get_tagger(args.tagger), get_tagger("rules" if args.tagger == "model" else "model")
+    rng = random.Random(17)
     rows = []
     for f in sorted((WEB / "docs").glob("*.txt")):
         text = f.read_text(encoding="utf-8")
-        if args.tagger == "model":
-            spans, probs = ours_tagger.tag_with_probs(text)
-        else:
-            spans, probs = ours_tagger.tag(text), None
-        ours = build_extraction(str(f), text, spans)
-        theirs = build_extraction(str(f), text, other_tagger.tag(text))
-        rev = review(text, spans, ours, probs, theirs)
         gold = json.loads((WEB / "gold" / f"{f.stem}.json").read_text(encoding="utf-8"))
-        s = score_document(gold, json.loads(ours.model_dump_json()))
-        wrong_cells = not s["all_cells_right"]
-        wrong = wrong_cells or not s["title_match"] or s["sections_correct"] != max(s["sections_gold"], s["sections_pred"])
-        rows.append({"doc": f.stem, "score": rev.score, "flag": rev.flag, "reasons": rev.reasons,
-                     "wrong": wrong, "wrong_cells": wrong_cells, "signals": rev.signals})
+        if not args.stress:
+            rows.append(judge(f.stem, text, gold, ours_tagger, other_tagger))
+        for k in range(args.stress):
+            damaged, kind = stress(text, rng)
+            rows.append(judge(f"{f.stem}.{k}.{kind}", damaged, gold, ours_tagger, other_tagger))
     labels = [r["wrong"] for r in rows]
     scores = [r["score"] for r in rows]
     top = sorted(rows, key=lambda r: -r["score"])[: max(1, round(len(rows) * 0.2))]
@@ -81,11 +137,13 @@ def main() -> None:
         "load_average": os.getloadavg(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"review_score_{args.tagger}"
+    name = f"review_score_{args.tagger}" + ("_stress" if args.stress else "")
     (RESULTS / f"{name}.json").write_text(json.dumps({"summary": summary, "texts": rows}, ensure_ascii=False,
                                                           indent=2), encoding="utf-8")
-    lines = [f"# Review score on the real web copies: the {args.tagger} pipeline's mistakes "
-             f"(`benchmarks/review_score.py --tagger {args.tagger}`)", "",
+    what = f"{args.stress} damaged copies of each real web copy" if args.stress else "the real web copies"
+    lines = [f"# Review score on {what}: the {args.tagger} pipeline's mistakes "
+             f"(`benchmarks/review_score.py --tagger {args.tagger}" + (f" --stress {args.stress}" if args.stress else "")
+             + "`)", "",
              f"{summary['texts']} texts, {summary['wrong']} that the default pipeline gets wrong (cell, title or "
              f"heading), {summary['with_wrong_cells']} with a wrong cell.", "",
              "| measure | value |", "|---|---:|"]

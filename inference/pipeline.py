@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from govreport.inference.checks import report_findings
 from govreport.inference.document import Document
@@ -15,6 +16,7 @@ from govreport.inference.sections import find_sections
 from govreport.inference.solver import solve
 from govreport.inference.spans import Span
 from govreport.inference.tables import read_tables
+from govreport.inference.tables.layout import rows_showing_blanks
 from govreport.inference.taggers.base import Tagger
 from govreport.inference.taggers.rules import RulesTagger
 from govreport.inference.titles import choose_title
@@ -37,14 +39,21 @@ def _year(title: str | None, text: str) -> int | None:
     return None
 
 
-def build_extraction(
-    source: str, text: str, spans: list[Span], second_opinion: Extraction | None = None
-) -> Extraction:
-    """The deterministic post-processor: everything after tagging. ``second_opinion``: the same report read
-    with the other tagger, for the review flag (where two readings differ, a person should look)."""
+class Report(NamedTuple):
+    """What the post-processor read, not yet judged (no findings, no review): the extraction, the spans it
+    read (figures snapped to whole numbers), and the cells the layout showed printed empty — cells of rows
+    whose every figure sits in a column the layout shows, so a cell missing there is a blank, not a loss."""
+
+    extraction: Extraction
+    spans: list[Span]
+    blank: frozenset[str]
+
+
+def read_report(source: str, text: str, spans: list[Span]) -> Report:
+    """Sections, title, cells and rules read from one tagger's spans."""
     spans = snap_numbers(text, sorted(spans))
     sections = find_sections(text, spans)
-    title = choose_title(text, spans)
+    title = choose_title(text, spans, min((s.start for s in sections), default=len(text)))
     year = _year(title, text)
     reading = read_tables(text, spans, sections, year)
     template = reading.template
@@ -58,6 +67,10 @@ def build_extraction(
         for k, p in placed.items()
     }
     simplified = to_simplified(text)  # the narrative checks and spam contexts are written in Simplified
+    shown = [r for t in present for r in rows_showing_blanks(text, reading.rows[t])]
+    blank = frozenset(c for r in rows if r.figures and all(f.slot is not None for f in r.figures)
+                      for c in r.cells if placed[c].status == "missing")
+    blank |= {c for r in shown for c in r.cells if placed[c].status == "missing"}
     warnings = list(reading.notes)
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)
@@ -81,8 +94,17 @@ def build_extraction(
         ],
         warnings=warnings,
     )
+    return Report(extraction, spans, blank)
+
+
+def build_extraction(
+    source: str, text: str, spans: list[Span], second_opinion: Extraction | None = None
+) -> Extraction:
+    """The deterministic post-processor: everything after tagging. ``second_opinion``: the same report read
+    with the other tagger, for the review flag (where two readings differ, a person should look)."""
+    extraction, spans, blank = read_report(source, text, spans)
     extraction.findings = report_findings(extraction, text)
-    rev = review(text, spans, extraction, other=second_opinion)
+    rev = review(text, spans, extraction, other=second_opinion, blank=blank)
     extraction.review = ReviewOut(flag=rev.flag, score=rev.score, reasons=rev.reasons)
     return extraction
 
@@ -96,7 +118,8 @@ class Extractor:
         self.baseline = RulesTagger() if tagger.name != "rules" else None
 
     def _second_opinion(self, doc: Document) -> Extraction | None:
-        return build_extraction(doc.source, doc.text, self.baseline.tag(doc.text)) if self.baseline else None
+        """The baseline's reading, unjudged: only its cells, title and sections are compared."""
+        return read_report(doc.source, doc.text, self.baseline.tag(doc.text)).extraction if self.baseline else None
 
     def extract(self, doc: Document) -> Extraction:
         return build_extraction(doc.source, doc.text, self.tagger.tag(doc.text), self._second_opinion(doc))

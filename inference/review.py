@@ -53,13 +53,14 @@ def table_zones(text: str, extraction: Extraction) -> dict[str, tuple[int, int]]
     return out
 
 
-def _holes(extraction: Extraction, table: str) -> int:
-    """Cells left missing before the last cell read, in template order (a cut copy leaves none)."""
+def _holes(extraction: Extraction, table: str, blank: frozenset[str]) -> int:
+    """Cells left missing before the last cell read, in template order (a cut copy leaves none), except
+    those the layout showed printed empty."""
     if extraction.format is None:
         return 0
     keys = [k for k in templates()[extraction.format].cell_keys(frozenset())[table] if k in extraction.cells]
     read = [i for i, k in enumerate(keys) if extraction.cells[k].status != "missing"]
-    return sum(1 for k in keys[: read[-1]] if extraction.cells[k].status == "missing") if read else 0
+    return sum(1 for k in keys[: read[-1]] if extraction.cells[k].status == "missing" and k not in blank) if read else 0
 
 
 def _names_a_row(text: str, span: Span, following: Span | None) -> bool:
@@ -69,7 +70,9 @@ def _names_a_row(text: str, span: Span, following: Span | None) -> bool:
     return any(max(label_score(p, lab) for lab in row_labels()) >= THRESHOLD for p in pieces)
 
 
-def table_signals(text: str, spans: list[Span], extraction: Extraction, zone: tuple[int, int], table: str) -> dict[str, float]:
+def table_signals(
+    text: str, spans: list[Span], extraction: Extraction, zone: tuple[int, int], table: str, blank: frozenset[str]
+) -> dict[str, float]:
     """What doubts one table's reading: unmatched row labels, stray figures, holes, failing rules, conflicts,
     and the least confidence of a figure read."""
     inside = [s for s in spans if zone[0] <= s.start < zone[1]]
@@ -82,7 +85,7 @@ def table_signals(text: str, spans: list[Span], extraction: Extraction, zone: tu
             text, s, rows[i + 1] if i + 1 < len(rows) else None)),
         "stray_figures": sum(1 for s in inside if s.label == "NUM" and (s.start, s.end) not in used
                              and any(ch.isdigit() for ch in s.text(text))),
-        "holes": _holes(extraction, table),
+        "holes": _holes(extraction, table, blank),
         "broken_rules": sum(1 for v in extraction.violations if any(c.startswith(table + ".") for c in v.cells)),
         "conflicts": sum(1 for c in mine.values() if c.status == "conflict"),
         "least_confidence": min((c.confidence for c in mine.values() if c.status == "observed"), default=1.0),
@@ -120,11 +123,13 @@ def review(
     extraction: Extraction,
     probs: np.ndarray | None = None,
     other: Extraction | None = None,
+    blank: frozenset[str] = frozenset(),
 ) -> Review:
-    """The report's signals, score and review flag. ``other``: the same report read by the other tagger."""
+    """The report's signals, score and review flag. ``other``: the same report read by the other tagger;
+    ``blank``: cells the layout showed printed empty (``pipeline.Report``)."""
     cfg = _cfg()
     zones = table_zones(text, extraction)
-    tables = {t: table_signals(text, spans, extraction, z, t) for t, z in zones.items()}
+    tables = {t: table_signals(text, spans, extraction, z, t, blank) for t, z in zones.items()}
     ids = sorted({s.id for s in extraction.sections})
     signals: dict[str, float] = {
         name: float(sum(t[name] for t in tables.values()))
@@ -133,8 +138,9 @@ def review(
     signals["low_confidence"] = float(1.0 - min((t["least_confidence"] for t in tables.values()), default=1.0))
     signals["section_gaps"] = float(len(set(range(1, ids[-1] + 1)) - set(ids)) if ids else 0)
     signals["no_title"] = float(extraction.title is None)
-    # a line near the top that could be the title, yet none was taken (or one was, on a thin margin)
-    signals["title_doubt"] = float(extraction.title is None and bool(candidates(text, spans)))
+    # a line near the top that could be the title, yet none was taken
+    signals["title_doubt"] = float(extraction.title is None and bool(candidates(
+        text, spans, min((s.start for s in extraction.sections), default=len(text)))))
     signals["edge_uncertainty"] = _edge_uncertainty(spans, probs)
     signals |= _disagreement(extraction, other)
     weights = load("review_weights")["weights"]

@@ -107,11 +107,19 @@ def _joined(text: str, start: int, title: str) -> str:
     return title
 
 
-def candidates(text: str, spans: list[Span]) -> list[Candidate]:
-    """Title candidates among the first lines above the first section heading."""
+def _marked(spans: list[Span], start: int, end: int) -> tuple[list[Span], float]:
+    """The spans over a line and the share of the line they cover."""
+    over = [s for s in spans if s.start < end and start < s.end]
+    return over, sum(min(s.end, end) - max(s.start, start) for s in over) / (end - start)
+
+
+def candidates(text: str, spans: list[Span], first_heading: int) -> list[Candidate]:
+    """Title candidates among the first lines above ``first_heading``: where the first section the post-
+    processor recognised starts (a line the tagger marked as a heading but that names no section, such
+    as a title tagged as one, does not end the head of the page)."""
     cfg = _cfg()
-    first_heading = min((s.start for s in spans if s.label == "SEC"), default=len(text))
     titles = [s for s in spans if s.label == "TITLE"]
+    heads = [s for s in spans if s.label == "SEC" and s.start < first_heading]
     found: list[Candidate] = []
     for n, (start, end) in enumerate(lines(text)):
         if n >= cfg["head_lines"] or start >= first_heading:
@@ -119,18 +127,22 @@ def candidates(text: str, spans: list[Span]) -> list[Candidate]:
         title = clean(text[start:end])
         if title is None:
             continue
-        marked = [s for s in titles if s.start < end and start < s.end]
-        cover = sum(min(s.end, end) - max(s.start, start) for s in marked) / (end - start)
+        marked, cover = _marked(titles, start, end)
         score = max((s.score for s in marked), default=0.0) * min(1.0, cover * 2)
+        # a whole line above the first section marked as a heading names no section: a heading-styled title
+        headed, cover = _marked(heads, start, end)
+        if cover >= cfg["heading_line_cover"]:
+            score = max([score] + [cfg["heading_line"] * s.score for s in headed])
         title = _joined(text, start, title)
         found.append(Candidate(start, end, title, score, structure(to_simplified(title))))
     return found
 
 
-def choose_title(text: str, spans: list[Span]) -> str | None:
-    """The report's title as printed, or None when no line is one."""
+def choose_title(text: str, spans: list[Span], first_heading: int) -> str | None:
+    """The report's title as printed, or None when no line is one (``first_heading``: see candidates)."""
     cfg = _cfg()
-    scored = [(c.tagger + cfg["structure_weight"] * c.structure, -c.start, c) for c in candidates(text, spans)]
+    scored = [(c.tagger + cfg["structure_weight"] * c.structure, -c.start, c)
+              for c in candidates(text, spans, first_heading)]
     scored = [s for s in scored if s[0] >= cfg["accept"]]
     if not scored:
         return None

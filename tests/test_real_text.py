@@ -4,6 +4,7 @@ development set end to end with floors a little below its measured figures."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,12 @@ import pytest
 from govreport.evaluation.metrics import evaluate_dirs
 from govreport.inference.decoding import decode_spans
 from govreport.inference.figures import read_figure, snap_numbers
-from govreport.inference.pipeline import Extractor, _year, build_extraction
+from govreport.inference.pipeline import Extractor, _year, build_extraction, read_report
+from govreport.inference.review import review
 from govreport.inference.sections import find_sections
 from govreport.inference.spans import Span, bio_tags
+from govreport.inference.tables import read_tables
+from govreport.inference.tables.layout import rows_showing_blanks
 from govreport.inference.taggers import get_tagger
 from govreport.inference.titles import choose_title
 from hypothesis import given, settings
@@ -48,7 +52,7 @@ def test_a_confident_character_inside_a_sentence_is_no_title() -> None:
     at = text.index("本局")
     spans = decode_spans(text, probs_for(text, {(at, at + 1): ("TITLE", 0.99)}), TAGS)
     assert not [s for s in spans if s.label == "TITLE"]
-    assert choose_title(text, spans) is None
+    assert choose_title(text, spans, text.index("\n一")) is None
 
 
 def test_a_heading_at_the_head_of_a_line_that_lost_its_breaks() -> None:
@@ -92,12 +96,12 @@ def test_title_is_chosen_among_chrome(chrome, body, year, form, marked) -> None:
         a = at + int(marked[0] * len(title) * 0.5)
         b = max(a + 1, at + int(len(title) * marked[1]))
         spans.append(Span(a, min(b, at + len(title)), "TITLE", marked[2]))
-    assert choose_title(text, sorted(spans)) == title
+    assert choose_title(text, sorted(spans), text.index("一、总体情况")) == title
 
 
 def test_title_in_traditional_script_and_site_header() -> None:
     text = "臨湘市人力資源和社會保障局2020年政府信息公開工作年度報告\n一、總體情況"
-    assert choose_title(text, []) == "臨湘市人力資源和社會保障局2020年政府信息公開工作年度報告"
+    assert choose_title(text, [], text.index("一")) == "臨湘市人力資源和社會保障局2020年政府信息公開工作年度報告"
 
 
 def test_structural_headings_lost_numeral_and_old_style() -> None:
@@ -194,3 +198,36 @@ def test_blank_cells_printed_one_per_line_keep_the_figure_in_its_column() -> Non
     cells = build_extraction("t", text, RULES.tag(text)).cells
     assert cells["t3.new.total"].value == 5 and cells["t3.carried_over.total"].value == 2
     assert cells["t3.new.natural"].value is None
+
+
+def test_a_title_tagged_as_a_heading_is_still_the_title() -> None:
+    """A title line the tagger marked as a heading names no section: it does not end the head of the page,
+    and its heading mark counts for it as a title."""
+    title = "某某镇政务公开年报"
+    text = f"{title}\n一、总体情况\n2023年，本镇认真贯彻落实条例。"
+    at = text.index("一、")
+    spans = [Span(0, len(title), "SEC", 0.95), Span(at, at + 6, "SEC", 0.99)]
+    assert build_extraction("t", text, spans).title == title
+    assert build_extraction("t", text, spans[1:]).title is None  # unmarked and weakly titled: no title
+
+
+def test_missing_cells_of_rows_printing_their_blanks_are_no_holes() -> None:
+    """A field for every cell, blanks included (``84\t3\t\t\t87``): the missing cells were printed empty, not
+    lost, so they are no holes; a row with a field fewer than the table's other rows lost a figure."""
+    seed = (Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_a00ed337f27469af.txt").read_text(
+        encoding="utf-8")
+    t3 = slice(seed.index("一、本年新收"), seed.index("四、结转下年度"))
+    emptied = seed[: t3.start] + re.sub(r"\t0(?=\t)", "\t", seed[t3]) + seed[t3.stop :]
+    ours, spans, blank = read_report("t", emptied, RULES.tag(emptied))
+    missing = {k for k, c in ours.cells.items() if k.startswith("t3.") and c.status == "missing"}
+    assert ours.cells["t3.new.natural"].value == 84 and ours.cells["t3.new.research"].value is None
+    assert missing and missing <= blank
+    assert review(emptied, spans, ours, blank=blank).signals["holes"] == 0
+    assert review(emptied, spans, ours).signals["holes"] > 0  # the same cells, not known to be blank
+
+    lost = seed[: t3.start] + seed[t3].replace("\t25\t1\t", "\t25\t", 1) + seed[t3.stop :]
+    reading = read_tables(lost, snap_numbers(lost, RULES.tag(lost)),
+                          find_sections(lost, RULES.tag(lost)), 2021)
+    shown = rows_showing_blanks(lost, reading.rows["t3"])
+    granted = next(r for r in reading.rows["t3"] if r.cells[0] == "t3.granted.natural")
+    assert granted not in shown and reading.rows["t3"][0] in shown

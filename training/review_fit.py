@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from govreport.configs import CONFIG_DIR, load
 from govreport.evaluation.metrics import score_document
-from govreport.inference.pipeline import build_extraction
+from govreport.inference.pipeline import read_report
 from govreport.inference.review import review
 from govreport.inference.taggers import get_tagger
 from govreport.training.synth.generate import generate
@@ -37,8 +37,9 @@ def signals_and_labels(n: int, seed: int) -> tuple[list[dict[str, float]], list[
     for i in range(n):
         doc = generate(seed, i)
         spans, probs = model.tag_with_probs(doc.text)
-        ours = build_extraction(doc.id, doc.text, spans)
-        rows.append(review(doc.text, spans, ours, probs, build_extraction(doc.id, doc.text, rules.tag(doc.text))).signals)
+        ours, spans, blank = read_report(doc.id, doc.text, spans)
+        other = read_report(doc.id, doc.text, rules.tag(doc.text)).extraction
+        rows.append(review(doc.text, spans, ours, probs, other, blank).signals)
         labels.append(wrong(doc.gold, json.loads(ours.model_dump_json())))
     return rows, labels
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 from govreport.configs import load
 from govreport.inference.decoding import lines
-from govreport.inference.figures import snap_numbers
-from govreport.inference.pipeline import build_extraction
+from govreport.inference.pipeline import read_report
 from govreport.inference.review import review, table_zones, verified_tables
 from govreport.inference.sections import section_id
 from govreport.inference.spans import Span, bio_tags, spans_to_bio
@@ -46,9 +45,8 @@ class Verified:
 def verify(doc: str, text: str, spans: list[Span], probs: np.ndarray, rules_spans: list[Span]) -> Verified:
     """The trusted parts of one model-tagged text (see the module docstring)."""
     cfg = load("self_train")["verify"]
-    spans = snap_numbers(text, sorted(spans))
-    ours = build_extraction(doc, text, spans)
-    rev = review(text, spans, ours, probs, build_extraction(doc, text, rules_spans))
+    ours, spans, blank = read_report(doc, text, spans)
+    rev = review(text, spans, ours, probs, read_report(doc, text, rules_spans).extraction, blank)
     mask = np.zeros(len(text), dtype=np.int8)
     keep: list[Span] = []
     parts: list[str] = []
@@ -67,7 +65,7 @@ def verify(doc: str, text: str, spans: list[Span], probs: np.ndarray, rules_span
             mask[start : line_of.get(start, sec.end)] = 1
             keep.append(Span(sec.start, sec.end, "SEC"))
             parts.append(f"sec:{sec.id}")
-    found = candidates(text, spans)
+    found = candidates(text, spans, min((s.start for s in ours.sections), default=len(text)))
     best = max(found, key=lambda c: c.tagger + c.structure, default=None)
     if (best and best.text == ours.title and best.tagger >= cfg["min_title_score"]
             and best.structure >= cfg["min_title_structure"] and text[best.start : best.end] == best.text):

@@ -62,6 +62,31 @@ def x_position(text: str, line_starts: list[int], span: Span) -> tuple[str, floa
     return " ", width + (span.end - span.start) / 2
 
 
+def _fields_after_label(text: str, pos: int) -> int | None:
+    """How many delimited fields (``|`` or tab, empty ones included) follow the row label on the line
+    holding ``pos``; None when the line has no delimiters."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start : end if end >= 0 else len(text)].rstrip(" \u3000")
+    label_end = max((m.end() for m in _CJK.finditer(line)), default=0)
+    tail = line[label_end:]
+    sep = "|" if "|" in tail else "\t" if "\t" in tail else None
+    if sep is None:
+        return None
+    fields = tail.split(sep)[1:]
+    return len(fields) - (fields[-1].strip() == "")  # a closing delimiter opens no field
+
+
+def rows_showing_blanks(text: str, rows: list[RowReading]) -> list[RowReading]:
+    """Rows printed with a field for every cell, blanks included (``| 0 | | | 0 |``): a cell missing there
+    was printed empty, not lost, whereas a row with fewer fields than cells lost a figure. In a table whose
+    rows mostly show their blanks, a row that gave no figure at all was printed empty too."""
+    shown = [r for r in rows if r.figures and (_fields_after_label(text, r.figures[0].span[0]) or 0) >= len(r.cells)]
+    if 2 * len(shown) >= sum(1 for r in rows if r.figures) > 0:
+        shown += [r for r in rows if not r.figures]
+    return shown
+
+
 def assign_slots(
     text: str, starts: list[int], rows: list[RowReading], spans_of: dict[int, Span], n_cols: int
 ) -> None:
