@@ -1,6 +1,6 @@
 """A scanned page made fit to read before anything is detected: speckle removed (a median filter, only
 where the page holds many isolated specks: it would thin clean strokes for nothing), contrast stretched
-between ink and paper, and skew measured from the rows of ink (rulings and text lines alike) and undone.
+measured between ink and paper (for telling ink from paper, not changed), and skew measured from the rows of ink (rulings and text lines alike) and undone.
 A skew of half a degree moves a ruling 14 pixels across an A4 page at 200 dpi: enough to break a grid.
 
 Also here: the ruling mask and the ink of text (rulings taken out) that cells and figures are cut from.
@@ -18,48 +18,48 @@ from govreport.inference.readers.ocr.runtime import settings
 
 @dataclass
 class Cleaned:
-    """A page image ready to read: ``gray`` uint8 (deskewed, despeckled, stretched), the skew undone
-    (degrees, counter-clockwise) and whether speckle was filtered."""
+    """A page image ready to read: ``gray`` uint8 (despeckled, deskewed), the skew undone (degrees,
+    counter-clockwise), whether speckle was filtered, and the grey levels of paper and of the darkest
+    ink. The pixels keep their contrast: the recogniser reads stretched crops worse (安全 as 安金)."""
 
     gray: np.ndarray
     angle: float
     despeckled: bool
+    paper: float
+    ink: float
 
 
 def clean(image: np.ndarray) -> Cleaned:
-    """The page as grey pixels with speckle, low contrast and skew removed."""
+    """The page as grey pixels with speckle and skew removed, and its contrast measured."""
     cfg = settings()["clean"]
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image.copy()
     despeckled = speck_share(gray) > cfg["speck_share"]
     if despeckled:
         gray = cv2.medianBlur(gray, 3)
-    gray = stretch(gray)
     angle = skew(gray)
     if abs(angle) >= cfg["min_skew_deg"]:
         gray = rotate(gray, angle)
     else:
         angle = 0.0
-    return Cleaned(gray, angle, despeckled)
+    paper, ink = levels(gray)
+    return Cleaned(gray, angle, despeckled, paper, ink)
 
 
 def speck_share(gray: np.ndarray) -> float:
-    """Share of the page's pixels that are dark specks standing alone (salt-and-pepper noise): a dark
-    pixel whose 5×5 neighbourhood holds at most ``speck_max_pixels`` dark pixels. Print has none."""
-    dark = (gray < 128).astype(np.uint8)
-    counts = cv2.boxFilter(dark, cv2.CV_16U, (5, 5), normalize=False)
-    lonely = (dark > 0) & (counts <= settings()["clean"]["speck_max_pixels"])
-    return float(np.count_nonzero(lonely)) / dark.size
+    """Share of the page's pixels that are dark specks on blank paper (salt-and-pepper noise): a pixel
+    darker than ``speck_dark`` with at most ``speck_max_pixels`` pixels darker than ``speck_near`` in its
+    5×5 neighbourhood. Print has none: even the thinnest stroke has grey neighbours along it."""
+    cfg = settings()["clean"]
+    near = cv2.boxFilter((gray < cfg["speck_near"]).astype(np.uint8), cv2.CV_16U, (5, 5), normalize=False)
+    lonely = (gray < cfg["speck_dark"]) & (near <= cfg["speck_max_pixels"])
+    return float(np.count_nonzero(lonely)) / gray.size
 
 
-def stretch(gray: np.ndarray) -> np.ndarray:
-    """Contrast stretched so the paper is white and the darkest ink black (blur and JPEG leave both grey)."""
+def levels(gray: np.ndarray) -> tuple[float, float]:
+    """Grey levels of the paper (most of the page) and of the darkest ink; blur and JPEG leave both
+    greyer than print."""
     sample = gray[::4, ::4]
-    paper = float(np.percentile(sample, 60))
-    ink = float(np.percentile(sample, 0.2))
-    if paper - ink < 40 or (paper >= 250 and ink <= 5):
-        return gray
-    lut = np.clip((np.arange(256, dtype=np.float32) - ink) * 255.0 / (paper - ink), 0, 255).astype(np.uint8)
-    return cv2.LUT(gray, lut)
+    return float(np.percentile(sample, 60)), float(np.percentile(sample, 0.2))
 
 
 def skew(gray: np.ndarray) -> float:
@@ -110,10 +110,11 @@ def rulings_masks(gray: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray
     return across, down
 
 
-def text_ink(gray: np.ndarray, ruled: np.ndarray) -> np.ndarray:
+def text_ink(page: Cleaned, ruled: np.ndarray) -> np.ndarray:
     """Ink of text (255) with the rulings (``ruled``, widened) taken out: anything darker than
-    ``clean.ink_level`` on the stretched page (thin strokes of small print are light grey, and Otsu's
-    threshold, pulled down by black rulings, loses them)."""
-    _, ink = cv2.threshold(gray, settings()["clean"]["ink_level"], 255, cv2.THRESH_BINARY_INV)
+    ``clean.ink_level`` of the way from the darkest ink to the paper (thin strokes of small print are
+    light grey, and Otsu's threshold, pulled down by black rulings, loses them)."""
+    level = page.ink + settings()["clean"]["ink_level"] * max(page.paper - page.ink, 1.0)
+    _, ink = cv2.threshold(page.gray, level, 255, cv2.THRESH_BINARY_INV)
     ink[ruled > 0] = 0
     return ink

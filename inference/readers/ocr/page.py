@@ -48,7 +48,8 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
     height, width = image.shape[:2]
     page = Page(number, width * unit, height * unit)
     with stage("clean"):
-        gray = clean(image).gray
+        cleaned = clean(image)
+        gray = cleaned.gray
     with stage("detect"):
         boxes = detect(gray, min(1.0, cfg["det_dpi"] * unit / 72))
     with stage("layout"):
@@ -57,7 +58,7 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
         across, down = rulings_masks(gray, length)
         found = find_tables(_edges(across, unit, origin) + _edges(down, unit, origin))
         ruled = cv2.dilate(across | down, np.ones((5, 5), np.uint8))
-        comps = components(text_ink(gray, ruled), cc["speck"] * box_h)
+        comps = components(text_ink(cleaned, ruled), cc["speck"] * box_h)
         if not boxes and not len(comps):
             return page
         glyph = _glyph(boxes, comps, box_h)
