@@ -5,14 +5,16 @@ reports fed as text.
 Generates reports (seed fixed) until they fill ``--pages`` pages (``training/synth/layouts/scan.py``,
 parameters in configs/synth.yaml ``ocr.scan``), writes each as text, as an image-only clean PDF and as a
 noisy one (skew ±0.5°, blur, JPEG 60, speckle, faint rulings on some pages) into a work folder (not
-committed), then reads every PDF twice, each time in a fresh subprocess: the page-level OCR path
-(``GOVREPORT_OCR_CELL_READING=0``) and the cell-by-cell path (``=1``; while the reader does not know the
-switch both runs are the same path). Reports cell F1 (``evaluation.metrics.evaluate_dirs``) for text /
-clean / noisy per path, seconds per page (median over the pages: a document's read time shared by its
-pages), the reader's peak RSS, and the machine's load before and after each run.
+committed), then reads every PDF with both OCR paths in one run, each in its own subprocesses: the
+page-level path (``GOVREPORT_OCR_CELL_READING=0``) and the cell-by-cell path (``=1``; a reader that does
+not know the switch reads both the same way). The paths take turns, ``--chunk`` documents at a time, so a
+change in the load of this shared machine falls on both; each subprocess reads one page first, untimed
+(start-up is reported apart). Reports cell F1 (``evaluation.metrics.evaluate_dirs``) for text / clean /
+noisy per path, seconds per page (median over the pages, a page timed as its document's read time / its
+pages), the reader's peak RSS (before the tagger loads), and the load (1-minute average) around each run.
 
     .venv/bin/python benchmarks/scan_yardstick.py [--pages 40] [--seed 20261214] [--tagger model] [--work DIR]
-    .venv/bin/python benchmarks/scan_yardstick.py --pages 6 --no-write     # a quick check (≈ 2 min)
+    .venv/bin/python benchmarks/scan_yardstick.py --pages 6 --no-write     # a quick check (≈ 3 min)
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def build(work: Path, pages: int, seed: int) -> list[dict[str, Any]]:
         borderless = not any(p.rulings.getbbox() for p in rep.drawn.pages)
         meta.append({"id": rep.id, "pages": len(rep.drawn.pages), "borderless": borderless,
                      "blank_cells": len(rep.drawn.blank_keys), "format": rep.gold["format"]})
+        if not index:
+            (work / "warmup.pdf").write_bytes(scan.pdf([rep.drawn.pages[0].image], scan.cfg()["clean_jpeg"]))
         index += 1
     (work / "meta.json").write_text(json.dumps(meta, indent=1))
     return meta
@@ -69,19 +73,27 @@ def _extractor(tagger: str) -> Any:
     return Extractor(get_tagger(tagger))
 
 
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(work: Path, label: str, tagger: str) -> None:
-    """One path in this process: read every scanned PDF (timed), note the peak RSS, then extract."""
+def worker(work: Path, label: str, tagger: str, ids: list[str], chunk: int) -> None:
+    """One path in this process, on the documents ``ids``: warm the reader up on one page (untimed), read
+    every scanned PDF (timed), note the peak RSS, then extract."""
     from govreport.inference.readers import read_document
 
     meta = {m["id"]: m for m in json.loads((work / "meta.json").read_text())}
-    start_mb = _peak_mb()
+    t0 = time.perf_counter()
+    read_document(work / "warmup.pdf")  # models loaded, caches filled: start-up is not a page's cost
+    warmup = time.perf_counter() - t0
     reads, docs = [], {}
     for variant in VARIANTS:
-        for doc_id in meta:
+        for doc_id in ids:
             t0 = time.perf_counter()
             try:
                 docs[variant, doc_id] = read_document(work / variant / f"{doc_id}.pdf")
@@ -97,8 +109,8 @@ def worker(work: Path, label: str, tagger: str) -> None:
         out.mkdir(exist_ok=True)
         (out / f"{doc_id}.json").write_text(extractor.extract(doc).model_dump_json(indent=1), encoding="utf-8")
         (out / f"{doc_id}.txt").write_text(doc.text, encoding="utf-8")
-    result = {"reads": reads, "rss_start_mb": start_mb, "rss_read_mb": read_mb, "rss_total_mb": _peak_mb()}
-    (work / f"worker_{label}.json").write_text(json.dumps(result, indent=1))
+    result = {"reads": reads, "warmup_s": warmup, "rss_read_mb": read_mb, "rss_total_mb": _peak_mb()}
+    (work / f"worker_{label}_{chunk}.json").write_text(json.dumps(result, indent=1))
 
 
 def text_reference(work: Path, tagger: str) -> None:
@@ -126,34 +138,57 @@ def score(work: Path, pred: str, ids: list[str]) -> dict[str, Any]:
             "sections_f1": s["sections"]["f1"], "wrong_cells": len(wrong), "wrong_examples": wrong[:12]}
 
 
-def run_path(work: Path, label: str, tagger: str) -> dict[str, Any]:
+def run_worker(work: Path, label: str, tagger: str, ids: list[str], chunk: int) -> dict[str, Any]:
+    """One worker subprocess with the path's switch set; its result with the wall time and the load."""
     env = os.environ | {"GOVREPORT_OCR_CELL_READING": PATHS[label]}
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--worker", label, "--work", str(work), "--tagger", tagger],
+    done = subprocess.run([sys.executable, __file__, "--worker", label, "--work", str(work), "--tagger", tagger,
+                           "--ids", ",".join(ids), "--run", str(chunk)],
                           env=env, check=False, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"{label} worker failed:\n{done.stderr[-3000:]}")
-    res = json.loads((work / f"worker_{label}.json").read_text())
-    res |= {"wall_s": wall, "load_before": load_before, "load_after": os.getloadavg()}
-    return res
+    res = json.loads((work / f"worker_{label}_{chunk}.json").read_text())
+    return res | {"wall_s": time.perf_counter() - t0, "load_before": load_before, "load_after": os.getloadavg()}
+
+
+def run_paths(work: Path, labels: list[str], tagger: str, ids: list[str], chunk: int) -> dict[str, Any]:
+    """Every path over the documents, a few at a time and in turns (the first path of a turn alternates),
+    so that a change in the machine's load falls on both paths alike."""
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+    for k, start in enumerate(range(0, len(ids), chunk)):
+        for label in labels[::-1] if k % 2 else labels:
+            runs[label].append(run_worker(work, label, tagger, ids[start : start + chunk], k))
+    out = {}
+    for label, rs in runs.items():
+        reads = [r for run in rs for r in run["reads"]]
+        loads = [run[k][0] for run in rs for k in ("load_before", "load_after")]
+        out[label] = {"s_per_page_median": per_page_median(reads), "read_s_total": sum(r["seconds"] for r in reads),
+                      "pages_read": sum(r["pages"] for r in reads), "read_errors": sum(bool(r["error"]) for r in reads),
+                      "warmup_s": statistics.median(run["warmup_s"] for run in rs),
+                      "rss_read_mb": max(run["rss_read_mb"] for run in rs),
+                      "rss_total_mb": max(run["rss_total_mb"] for run in rs),
+                      "load_min": min(loads), "load_max": max(loads), "wall_s": sum(run["wall_s"] for run in rs),
+                      "reads": reads}
+    return out
 
 
 def report_md(res: dict[str, Any]) -> str:
     a = res["args"]
     lines = [
         "# Scan yardstick: generated scanned reports, page-level vs cell-by-cell OCR", "",
-        f"`benchmarks/scan_yardstick.py --pages {a['pages']} --seed {a['seed']} --tagger {a['tagger']}` on "
+        f"`benchmarks/scan_yardstick.py --pages {a['pages']} --seed {a['seed']} --tagger {a['tagger']} "
+        f"--chunk {a['chunk']}` on "
         f"{res['cores']} cores ({res['date']}): {res['docs']} generated reports, {res['pages']} pages "
         f"({res['borderless_docs']} reports with borderless tables, {res['blank_docs']} with zeros left blank), "
         "printed on A4 at 200 dpi (`training/synth/layouts/scan.py`, configs/synth.yaml `ocr.scan`), written "
         "as image-only PDFs: clean (JPEG 95) and noisy (the same pages: skew ±0.5°, blur, JPEG 60, speckle, "
-        "faint rulings on some pages). Each path reads every PDF in its own subprocess "
-        "(`GOVREPORT_OCR_CELL_READING=0` old page-level, `=1` new cell-by-cell) with the real reader "
-        "(`read_document`) and extracts with the default pipeline; the text row feeds the same reports' text "
-        "(the drawn layout, tab-separated table rows) through the same pipeline. Cell F1 by "
-        "`evaluation.metrics.evaluate_dirs`.", "",
+        "faint rulings on some pages). Both OCR paths read every PDF in one run, in subprocesses "
+        "(`GOVREPORT_OCR_CELL_READING=0` old page-level, `=1` new cell-by-cell) that take turns "
+        f"{a['chunk']} documents at a time, with the real reader (`read_document`; start-up, one page read "
+        "first, is not counted in s/page), and extract with the default pipeline; the text row feeds the same "
+        "reports' text (the drawn layout, tab-separated table rows) through the same pipeline. Cell F1 by "
+        f"`evaluation.metrics.evaluate_dirs`. Code at commit {res['commit']}.", "",
         "| input | path | cell P | cell R | cell F1 | docs all cells right | sections F1 | wrong cells |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -166,12 +201,13 @@ def report_md(res: dict[str, Any]) -> str:
             lines.append(f"| {variant} scans | {label} | {s['cell_p']:.4f} | {s['cell_r']:.4f} | "
                          f"**{s['cell_f1']:.4f}** | {s['all_cells_right']:.3f} | {s['sections_f1']:.3f} | "
                          f"{s['wrong_cells']} |")
-    lines += ["", "| path | s/page (median) | read s total | pages read | read errors | peak RSS reading (MB) | "
-              "peak RSS with tagging (MB) | load before → after (1 min) | wall s |", "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    lines += ["", "| path | s/page (median) | read s total | pages read | read errors | start-up s (median) | "
+              "peak RSS reading (MB) | peak RSS with tagging (MB) | load (1 min) min – max | wall s |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for label, p in res["paths"].items():
         lines.append(f"| {label} | {p['s_per_page_median']:.2f} | {p['read_s_total']:.0f} | {p['pages_read']} | "
-                     f"{p['read_errors']} | {p['rss_read_mb']:.0f} | {p['rss_total_mb']:.0f} | "
-                     f"{p['load_before'][0]:.2f} → {p['load_after'][0]:.2f} | {p['wall_s']:.0f} |")
+                     f"{p['read_errors']} | {p['warmup_s']:.1f} | {p['rss_read_mb']:.0f} | {p['rss_total_mb']:.0f} | "
+                     f"{p['load_min']:.2f} – {p['load_max']:.2f} | {p['wall_s']:.0f} |")
     if {"old", "new"} <= set(res["paths"]):
         ratio = res["paths"]["new"]["s_per_page_median"] / res["paths"]["old"]["s_per_page_median"]
         lines += ["", f"New / old time per page (median): **{ratio:.2f}×**."]
@@ -196,16 +232,20 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="work folder (default: a fresh temporary one)")
     ap.add_argument("--paths", default="old,new", help="reader paths to run, comma-separated")
     ap.add_argument("--no-write", action="store_true", help="print the results, leave benchmarks/results alone")
+    ap.add_argument("--chunk", type=int, default=3, help="documents per worker run (paths take turns)")
     ap.add_argument("--worker", choices=sorted(PATHS), help=argparse.SUPPRESS)
+    ap.add_argument("--ids", help=argparse.SUPPRESS)
+    ap.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.work, args.worker, args.tagger)
+        worker(args.work, args.worker, args.tagger, args.ids.split(","), args.run)
         return
+    commit = _commit()  # before the long run: the code measured, whatever lands meanwhile
     work = args.work or Path(tempfile.mkdtemp(prefix="scan_yardstick_"))
     meta = build(work, args.pages, args.seed)
     ids = [m["id"] for m in meta]
     text_reference(work, args.tagger)
-    paths = {label: run_path(work, label, args.tagger) for label in args.paths.split(",")}
+    paths = run_paths(work, args.paths.split(","), args.tagger, ids, args.chunk)
     scores = {"text": score(work, "pred_text", ids)}
     scores |= {f"{label}_{v}": score(work, f"pred_{label}_{v}", ids) for label in paths for v in VARIANTS}
     looks = {look: [m["id"] for m in meta if m["borderless"] == (look == "borderless")] for look in ("ruled", "borderless")}
@@ -213,17 +253,12 @@ def main() -> None:
                      for look, d in looks.items()}
                for key, pred in [("text", "pred_text")] + [(f"{lab}_{v}", f"pred_{lab}_{v}") for lab in paths for v in VARIANTS]}
     res = {
-        "args": {"pages": args.pages, "seed": args.seed, "tagger": args.tagger}, "cores": os.cpu_count(),
+        "args": {"pages": args.pages, "seed": args.seed, "tagger": args.tagger, "chunk": args.chunk},
+        "cores": os.cpu_count(), "commit": commit,
         "date": time.strftime("%Y-%m-%d %H:%M"), "docs": len(meta), "pages": sum(m["pages"] for m in meta),
         "borderless_docs": sum(m["borderless"] for m in meta), "blank_docs": sum(bool(m["blank_cells"]) for m in meta),
         "work": str(work), "scores": scores, "by_look": by_look,
-        "paths": {label: {"s_per_page_median": per_page_median(p["reads"]),
-                          "read_s_total": sum(r["seconds"] for r in p["reads"]),
-                          "pages_read": sum(r["pages"] for r in p["reads"]),
-                          "read_errors": sum(bool(r["error"]) for r in p["reads"]),
-                          "rss_read_mb": p["rss_read_mb"], "rss_total_mb": p["rss_total_mb"],
-                          "load_before": p["load_before"], "load_after": p["load_after"], "wall_s": p["wall_s"],
-                          "reads": p["reads"]} for label, p in paths.items()},
+        "paths": paths,
     }
     md = report_md(res)
     print(md)
