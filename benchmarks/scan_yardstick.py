@@ -40,8 +40,10 @@ PATHS = {"old": "0", "new": "1"}
 VARIANTS = ("clean", "noisy")
 
 
-def build(work: Path, pages: int, seed: int) -> list[dict[str, Any]]:
-    """Reports 0, 1, … of ``seed`` until they fill ``pages`` pages: text, gold, clean and noisy PDFs."""
+def build(work: Path, pages: int, seed: int, borderless_every: int) -> list[dict[str, Any]]:
+    """Reports 0, 1, … of ``seed`` until they fill ``pages`` pages: text, gold, clean and noisy PDFs. Every
+    ``borderless_every``-th report prints its tables without rulings (the others as the mix draws them),
+    so that a sample of ten reports surely holds some."""
     from govreport.training.synth.layouts import scan
 
     for sub in ("text", "gold", *VARIANTS):
@@ -49,7 +51,8 @@ def build(work: Path, pages: int, seed: int) -> list[dict[str, Any]]:
     meta: list[dict[str, Any]] = []
     index = 0
     while sum(m["pages"] for m in meta) < pages:
-        rep = scan.report(seed, index)
+        forced = borderless_every and index % borderless_every == borderless_every - 1
+        rep = scan.report(seed, index, True if forced else None)
         (work / "text" / f"{rep.id}.txt").write_text(rep.text, encoding="utf-8")
         (work / "gold" / f"{rep.id}.json").write_text(json.dumps(rep.gold, ensure_ascii=False, indent=1),
                                                       encoding="utf-8")
@@ -178,7 +181,7 @@ def report_md(res: dict[str, Any]) -> str:
     lines = [
         "# Scan yardstick: generated scanned reports, page-level vs cell-by-cell OCR", "",
         f"`benchmarks/scan_yardstick.py --pages {a['pages']} --seed {a['seed']} --tagger {a['tagger']} "
-        f"--chunk {a['chunk']}` on "
+        f"--chunk {a['chunk']} --borderless-every {a['borderless_every']}` on "
         f"{res['cores']} cores ({res['date']}): {res['docs']} generated reports, {res['pages']} pages "
         f"({res['borderless_docs']} reports with borderless tables, {res['blank_docs']} with zeros left blank), "
         "printed on A4 at 200 dpi (`training/synth/layouts/scan.py`, configs/synth.yaml `ocr.scan`), written "
@@ -232,6 +235,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="work folder (default: a fresh temporary one)")
     ap.add_argument("--paths", default="old,new", help="reader paths to run, comma-separated")
     ap.add_argument("--no-write", action="store_true", help="print the results, leave benchmarks/results alone")
+    ap.add_argument("--borderless-every", type=int, default=4, help="every N-th report without rulings (0: as drawn)")
     ap.add_argument("--chunk", type=int, default=3, help="documents per worker run (paths take turns)")
     ap.add_argument("--worker", choices=sorted(PATHS), help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
@@ -242,7 +246,7 @@ def main() -> None:
         return
     commit = _commit()  # before the long run: the code measured, whatever lands meanwhile
     work = args.work or Path(tempfile.mkdtemp(prefix="scan_yardstick_"))
-    meta = build(work, args.pages, args.seed)
+    meta = build(work, args.pages, args.seed, args.borderless_every)
     ids = [m["id"] for m in meta]
     text_reference(work, args.tagger)
     paths = run_paths(work, args.paths.split(","), args.tagger, ids, args.chunk)
@@ -253,7 +257,8 @@ def main() -> None:
                      for look, d in looks.items()}
                for key, pred in [("text", "pred_text")] + [(f"{lab}_{v}", f"pred_{lab}_{v}") for lab in paths for v in VARIANTS]}
     res = {
-        "args": {"pages": args.pages, "seed": args.seed, "tagger": args.tagger, "chunk": args.chunk},
+        "args": {"pages": args.pages, "seed": args.seed, "tagger": args.tagger, "chunk": args.chunk,
+                 "borderless_every": args.borderless_every},
         "cores": os.cpu_count(), "commit": commit,
         "date": time.strftime("%Y-%m-%d %H:%M"), "docs": len(meta), "pages": sum(m["pages"] for m in meta),
         "borderless_docs": sum(m["borderless"] for m in meta), "blank_docs": sum(bool(m["blank_cells"]) for m in meta),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -25,13 +26,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 
 def cfg() -> dict[str, Any]:
+    """configs/synth.yaml ``ocr.scan``: every size, share and defect of the drawn scans."""
     return load("synth")["ocr"]["scan"]
 
 
 @cache
 def font(px: int) -> ImageFont.FreeTypeFont:
     """The CJK font of configs/synth.yaml ``ocr.fonts`` at ``px`` pixels (the proportional face)."""
-    from govreport.training.synth.layouts.ocr import font_path
+    from govreport.training.synth.layouts.ocr import font_path  # here: the ocr family imports this module
 
     return ImageFont.truetype(str(font_path()), px, index=0)
 
@@ -41,11 +43,13 @@ def _advance(px: int, ch: str) -> float:
     return font(px).getlength(ch)
 
 
-def measure(px: int) -> Any:
+def measure(px: int) -> Callable[[str], float]:
+    """A character's advance in pixels at ``px``: what ``wrap`` needs to fill a line or a cell as printed."""
     return lambda ch: _advance(px, ch)
 
 
 def text_of(cell: Cell) -> str:
+    """The printed text of a cell or line (the pieces joined)."""
     return "".join(p.text for p in cell)
 
 
@@ -176,6 +180,8 @@ class GridCell:
 
 
 def _t3_grid(table: Table) -> list[GridCell]:
+    """Table 3 as the State Council form prints it: the note over three header rows, 申请人情况 over the
+    seven columns, 法人或其他组织 over five; group and sub-group labels merged down their rows."""
     s = table.slots
     lab = [0.0, 0.11, 0.25, 0.46]
     fig = [lab[3] + i * (1 - lab[3]) / 7 for i in range(8)]
@@ -210,6 +216,7 @@ def _figures(figs: list[Cell], xs: list[float], n: int) -> list[GridCell]:
 
 
 def _t4_grid(table: Table) -> list[GridCell]:
+    """Table 4: 行政复议 and 行政诉讼 (直接起诉 / 复议后起诉) over fifteen outcome columns, one figure row."""
     s = table.slots
     xs = [i / 15 for i in range(16)]
     groups = ("review", "suit_direct", "suit_after_review")
@@ -224,6 +231,8 @@ def _t4_grid(table: Table) -> list[GridCell]:
 
 
 def _t2_grid(table: Table) -> list[GridCell]:
+    """Table 2: per caption a full-width caption row, then its own columns (their number differs between
+    captions, so the rulings do not line up down the table, as in the printed form)."""
     out: list[GridCell] = []
     xs = [0.0, 1.0]
     for n, row in enumerate(table.rows):
@@ -256,6 +265,8 @@ def _row_text(cells: list[GridCell], r: int) -> list[Piece]:
 
 
 def _table(sheet: Sheet, table: Table) -> None:
+    """Draw a table's grid: row heights from the wrapped cell text, rows placed down the pages (a merged
+    cell cut by a page break is ruled on each page, its text on the first), each row's text emitted."""
     look = sheet.look
     cells = GRIDS[table.name](table)
     n_rows = max(c.r1 for c in cells)
@@ -314,10 +325,14 @@ def blank_zeros(rng: random.Random, doc: SynthDoc) -> list[str]:
     return keys
 
 
-def draw(rng: random.Random, doc: SynthDoc) -> Drawn:
-    """The report printed on A4 pages (with some zeros left blank), and the same layout as text."""
+def draw(rng: random.Random, doc: SynthDoc, borderless: bool | None = None) -> Drawn:
+    """The report printed on A4 pages (with some zeros left blank), and the same layout as text;
+    ``borderless`` overrides the look's own draw of rulings or none (the rest of the look stays)."""
     blanks = blank_zeros(rng, doc)
-    sheet = Sheet(Look.sample(rng))
+    look = Look.sample(rng)
+    if borderless is not None:
+        look.borderless = borderless
+    sheet = Sheet(look)
     for b in doc.blocks:
         if isinstance(b, Table):
             _table(sheet, b)
@@ -336,6 +351,7 @@ def skew(image: Image.Image, degrees: float) -> Image.Image:
 
 
 def blur(image: Image.Image, radius: float) -> Image.Image:
+    """Scanner optics out of focus: strokes soften and thin gaps between digits fill in."""
     return image.filter(ImageFilter.GaussianBlur(radius))
 
 
@@ -357,6 +373,7 @@ def faint(page: Page, grey: int) -> Image.Image:
 
 
 def jpeg(image: Image.Image, quality: int) -> bytes:
+    """The page as a JPEG of ``quality``, as scanners store pages (the PDF writer does the same)."""
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
@@ -397,15 +414,16 @@ class ScannedReport:
     gold: dict
 
 
-def report(seed: int, index: int) -> ScannedReport:
+def report(seed: int, index: int, borderless: bool | None = None) -> ScannedReport:
     """Report ``index`` of ``seed`` (the generator's content, no text noise) as printed pages with gold:
-    the yardstick's unit, scanned clean or noisy by ``scan_pdf`` and read by the real reader."""
+    the yardstick's unit, scanned clean or noisy by ``scan_pdf`` and read by the real reader. A sample
+    of a few reports may hold no borderless table by chance: ``borderless`` sets it."""
     from govreport.training.synth.generate import compose
     from govreport.training.synth.gold import build_gold
 
     rng = random.Random(f"{seed}:{index}")
     doc, single_other = compose(rng, seed, index)
     doc.layout = "scan"
-    drawn = draw(rng, doc)
+    drawn = draw(rng, doc, borderless)
     doc.pieces = drawn.pieces
     return ScannedReport(doc.id, drawn, join(doc.pieces)[0], build_gold(doc, single_other))
