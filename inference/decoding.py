@@ -158,7 +158,17 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
     heads = [s for s in out if s.label in HEADINGS]
     cells = _cells(text, probs, tags, heads, cfg)
     out = [s for s in out if not any(c.start <= s.start and s.end <= c.end for c in cells)] + cells
-    return _without_overlaps(out)
+    return _without_overlaps([t for s in out if (t := _trimmed(text, s))])
+
+
+def _trimmed(text: str, span: Span) -> Span | None:
+    """The span without blanks at its edges, None when it holds nothing else: a space between two spaced-out
+    characters (规    章) that the tagger finds as likely inside a label as outside is no label of its own."""
+    piece = text[span.start : span.end]
+    if not piece.strip():
+        return None
+    start = span.start + len(piece) - len(piece.lstrip())
+    return Span(start, start + len(piece.strip()), span.label, span.score)
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:

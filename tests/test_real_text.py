@@ -231,3 +231,16 @@ def test_missing_cells_of_rows_printing_their_blanks_are_no_holes() -> None:
     shown = rows_showing_blanks(lost, reading.rows["t3"])
     granted = next(r for r in reading.rows["t3"] if r.cells[0] == "t3.granted.natural")
     assert granted not in shown and reading.rows["t3"][0] in shown
+
+
+@pytest.mark.parametrize("p", [0.49, 0.51])
+def test_a_blank_the_tagger_is_torn_on_is_no_span(p: float) -> None:
+    """A spaced-out row label (规    章) whose first blank is a coin toss between inside and outside the label:
+    either way the spans are the two characters, so int8 and fp32 weights read the same row."""
+    text = "信息内容\t本年制发件数\n规    章\t3\n"
+    at = text.index("规")
+    probs = probs_for(text, {(at, at + 1): ("ROW", 0.99), (at + 5, at + 6): ("ROW", 0.99)})
+    row = TAGS.index("I-ROW")
+    probs[at + 1, 0], probs[at + 1, row] = 1 - p, p
+    rows = [s for s in decode_spans(text, probs, TAGS) if s.label == "ROW"]
+    assert [s.text(text) for s in rows] == ["规", "章"]
