@@ -50,25 +50,34 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
     with stage("clean"):
         cleaned = clean(image)
         gray = cleaned.gray
-    with stage("detect"):
-        boxes = detect(gray, min(1.0, cfg["det_dpi"] * unit / 72))
     with stage("layout"):
-        box_h = statistics.median(b[3] - b[1] for b in boxes) if boxes else cc["default_box_pt"] / unit
-        length = max(int(load("readers")["layout"]["ruling_min_heights"] * box_h), 10)
+        # before detection, so detection can skip the tables: rulings longer than a few lines of text
+        guess = cc["default_box_pt"] / unit
+        length = max(int(load("readers")["layout"]["ruling_min_heights"] * guess), 10)
         across, down = rulings_masks(gray, length)
         found = find_tables(_edges(across, unit, origin) + _edges(down, unit, origin))
         ruled = cv2.dilate(across | down, np.ones((5, 5), np.uint8))
-        comps = components(text_ink(cleaned, ruled), cc["speck"] * box_h)
-        if not boxes and not len(comps):
-            return page
-        glyph = _glyph(boxes, comps, box_h)
-        clear = gray.copy()
-        clear[ruled > 0] = 255  # cells are cut from the page without its rulings
+        comps = components(text_ink(cleaned, ruled), cc["speck"] * guess)
 
         def px(b: tuple[float, float, float, float]) -> PixelBox:
             return ((b[0] - origin[0]) / unit, (b[1] - origin[1]) / unit, (b[2] - origin[0]) / unit, (b[3] - origin[1]) / unit)
 
         table_areas = [px(t.bbox) for t in found]
+        in_tables = np.zeros(len(comps), bool)
+        for area in table_areas:
+            in_tables |= _mask_inside(comps, area)
+        free = comps[~in_tables]
+    with stage("detect"):
+        spans = _spans(free, guess, height) if cfg["det_bands"] else None
+        boxes = detect(gray, min(1.0, cfg["det_dpi"] * unit / 72), spans)
+    with stage("layout"):
+        if not boxes and not len(comps):
+            return page
+        box_h = statistics.median(b[3] - b[1] for b in boxes) if boxes else guess
+        glyph = _glyph(boxes, comps, box_h)
+        clear = gray.copy()
+        clear[ruled > 0] = 255  # cells are cut from the page without its rulings
+
         cell_areas = [px(c) for t in found for row in t.rows for c in row.cells if c is not None]
         outside, loose = [], []
         for b in boxes:
@@ -76,13 +85,25 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
             if any(_holds(a, centre) for a in cell_areas):
                 continue  # read with its cell
             (loose if any(_holds(a, centre) for a in table_areas) else outside).append(b)
-        free = comps[[not any(_holds(a, _centre(c)) for a in table_areas) for c in comps]] if len(comps) else comps
         pieces = _pieces(outside, free, glyph, cc)
-        plan = plan_cells(found, comps, unit, origin, glyph, cc["trim"] * glyph)
+        # table print is often smaller than the prose: its glyphs are the taller of its components
+        small = float(np.percentile(comps[in_tables, 3] - comps[in_tables, 1], 80)) if in_tables.any() else glyph
+        cell_pad = cc["pad"] * small
+        plan = plan_cells(found, comps, unit, origin, small, cc["trim"] * small)
+        # ink in a table but in no cell (a ruling missing around it) goes to its row and column band
+        in_cells = np.zeros(len(comps), bool)
+        for area in cell_areas:
+            in_cells |= _mask_inside(comps, area)
+        stray = comps[in_tables & ~in_cells]
+        for line in lines(stray, small):
+            for run in runs(line, cc["word_gap"] * small):
+                box = union(run)
+                if max(box[2] - box[0], box[3] - box[1]) >= cc["min_word"] * small:
+                    loose.append((box[0] - cell_pad, box[1] - cell_pad, box[2] + cell_pad, box[3] + cell_pad))
     pad = cc["pad"] * glyph
     with stage("recognise"):
         crops = [_piece_crop(gray, p, pad) for p in pieces]
-        crops += [crop(clear, ln.box, pad, ln.limit) for ln in plan.lines]
+        crops += [crop(clear, ln.box, cell_pad, ln.limit) for ln in plan.lines]
         crops += [crop(gray, b, 0) for b in loose]
         read = recognise(crops)
         for p, (text, score) in zip(pieces, read, strict=False):
@@ -91,7 +112,7 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
             ln.text, ln.score = text.strip(), score
         loose_read = read[len(pieces) + len(plan.lines) :]
     with stage("second_pass"):
-        words = _second_pass(gray, clear, pieces, plan.lines, free, glyph, pad, cfg["min_score"])
+        words = _second_pass(gray, clear, pieces, plan.lines, free, glyph, pad, cell_pad, cfg["min_score"])
     to_pt = _to_points(unit, origin)
     words = [Word(text, to_pt(box)) for text, box in words]
     loose_words = [
@@ -113,6 +134,21 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
     blocks.sort(key=lambda b: (b.bbox[1], b.bbox[0]))
     page.blocks = blocks
     return page
+
+
+def _spans(free: np.ndarray, box: float, height: int) -> list[tuple[int, int]]:
+    """Bands of the page (rows y0..y1) that hold ink outside the tables, each with half a line of margin;
+    bands closer than two lines are one."""
+    if not len(free):
+        return []
+    order = np.argsort(free[:, 1])
+    spans: list[list[float]] = []
+    for y0, y1 in free[order][:, [1, 3]]:
+        if spans and y0 - spans[-1][1] < 2 * box:
+            spans[-1][1] = max(spans[-1][1], y1)
+        else:
+            spans.append([y0, y1])
+    return [(max(int(a - box / 2), 0), min(int(b + box / 2), height)) for a, b in spans]
 
 
 def _pieces(boxes: list[PixelBox], free: np.ndarray, glyph: float, cc: dict[str, Any]) -> list[Piece]:
@@ -172,6 +208,7 @@ def _second_pass(
     free: np.ndarray,
     glyph: float,
     pad: float,
+    cell_pad: float,
     min_score: float,
 ) -> list[tuple[str, PixelBox]]:
     """Read again what the first pass read badly: a run of figures it put spaces into, cut at the
@@ -185,7 +222,7 @@ def _second_pass(
             parts = [union(r) for r in runs(inside(free, p.box), gap)]
             if len(parts) >= 2:
                 splits.append((p, [(a[0], p.box[1], a[2], p.box[3]) for a in parts]))
-    crops = [sharpened(crop(clear, ln.box, pad, ln.limit), int(pad)) for ln in retry_cells]
+    crops = [sharpened(crop(clear, ln.box, cell_pad, ln.limit), int(cell_pad)) for ln in retry_cells]
     crops += [crop(gray, box, pad) for _, parts in splits for box in parts]
     read = iter(recognise(crops))
     for ln in retry_cells:
