@@ -16,7 +16,7 @@ import numpy as np
 from govreport.configs import load
 from govreport.inference.matching import label_score
 from govreport.inference.normalize import to_simplified
-from govreport.inference.spans import Span, bio_to_spans
+from govreport.inference.spans import Cover, Span, bio_to_spans
 from govreport.inference.templates import row_labels
 
 HEADINGS = ("TITLE", "SEC", "SUB")
@@ -112,8 +112,9 @@ def _cells(text: str, probs: np.ndarray, tags: Sequence[str], taken: list[Span],
     brackets are left to arg-max decoding (labels and figures run together there)."""
     index = {name: [i for i, t in enumerate(tags) if t in (f"B-{name}", f"I-{name}")] for name in CELL_LABELS}
     out = []
+    heads = Cover(taken)
     for start, end in lines(text):
-        if any(h.start < end and start < h.end for h in taken):
+        if heads.overlaps(start, end):
             continue
         for a, b in fields(text, start, end):
             cell = text[a:b]
@@ -139,7 +140,7 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
     argmax = bio_to_spans([tags[i] for i in best], probs[np.arange(len(best)), best].tolist())
     cfg = _settings()
     by_label = _label_probs(probs, tags)
-    seeds = [s for s in argmax if s.label in HEADINGS]
+    seeds = Cover(s for s in argmax if s.label in HEADINGS)
     out = [s for s in argmax if s.label not in HEADINGS]
     for start, end in lines(text):
         means = {name: float(p[start:end].mean()) for name, p in by_label.items()}
@@ -151,13 +152,14 @@ def decode_spans(text: str, probs: np.ndarray, tags: Sequence[str]) -> list[Span
             out.append(Span(start, end, name, min(1.0, means[name])))
             continue
         for a, b in segments(text, start, end):
-            here = [s for s in seeds if a <= s.start < b]
+            here = seeds.starting_in(a, b)
             heads = [h for n, p in by_label.items() if (h := _head(a, b, n, p, here, cfg))]
             if heads:
                 out.append(max(heads, key=lambda h: (h.end - h.start) * h.score))
     heads = [s for s in out if s.label in HEADINGS]
     cells = _cells(text, probs, tags, heads, cfg)
-    out = [s for s in out if not any(c.start <= s.start and s.end <= c.end for c in cells)] + cells
+    inside = Cover(cells)
+    out = [s for s in out if not inside.contains(s.start, s.end)] + cells
     return _without_overlaps([t for s in out if (t := _trimmed(text, s))])
 
 
@@ -174,5 +176,6 @@ def _trimmed(text: str, span: Span) -> Span | None:
 def _without_overlaps(spans: list[Span]) -> list[Span]:
     """Heading spans win over the arg-max spans they cover (they were decided on more evidence)."""
     heads = sorted(s for s in spans if s.label in HEADINGS)
-    kept = [s for s in spans if s.label not in HEADINGS and not any(h.start < s.end and s.start < h.end for h in heads)]
+    cover = Cover(heads)
+    kept = [s for s in spans if s.label not in HEADINGS and not cover.overlaps(s.start, s.end)]
     return sorted(kept + heads)

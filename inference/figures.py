@@ -14,10 +14,11 @@ from typing import Any
 from govreport.configs import load
 from govreport.inference.normalize import CJK, parse_number
 from govreport.inference.solver import Figure
-from govreport.inference.spans import Span
+from govreport.inference.spans import Cover, Span
 
 _BODY = set("0123456789.,，")
 _EXPONENT = re.compile(r"[eE][-+]?\d+")
+_DIGIT = re.compile(r"\d")
 
 
 @cache
@@ -28,7 +29,7 @@ def _cfg() -> dict[str, Any]:
 def _widen(text: str, span: Span) -> Span:
     """The whole numeric token a NUM span sits in (a leading minus sign included)."""
     raw = span.text(text)
-    if not any(c.isdigit() for c in raw):
+    if not _DIGIT.search(raw):
         return span  # a blank placeholder (/ —) stays as tagged
     start, end = span.start, span.end
     while start > 0 and text[start - 1] in _BODY:
@@ -76,8 +77,8 @@ def snap_numbers(text: str, spans: list[Span]) -> list[Span]:
             wide = Span(last.start, max(last.end, wide.end), "NUM", min(last.score, wide.score))
         nums.append(wide)
     nums = [n for n in nums if not _in_note(text, n)]
-    others = [s for s in spans if s.label != "NUM" and not any(n.start <= s.start and s.end <= n.end for n in nums)]
-    return sorted(others + nums)
+    numbers = Cover(nums)
+    return sorted([s for s in spans if s.label != "NUM" and not numbers.contains(s.start, s.end)] + nums)
 
 
 def read_figure(text: str, span: Span) -> Figure | None:

@@ -33,14 +33,15 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def cell_index(text: str, line_starts: list[int], line_no: int) -> int | None:
     """In a copy that prints one cell per line (``0 |``, a blank cell as ``|``), the column of the cell on
     ``line_no``: the cell lines between it and its row label's line. None in any other layout."""
-    lines = [text[line_starts[n] : (line_starts[n + 1] - 1 if n + 1 < len(line_starts) else len(text))]
-             for n in range(line_no, -1, -1)]
-    if not _CELL_LINE.fullmatch(lines[0]):
+    def line(n: int) -> str:
+        return text[line_starts[n] : (line_starts[n + 1] - 1 if n + 1 < len(line_starts) else len(text))]
+
+    if not _CELL_LINE.fullmatch(line(line_no)):
         return None
-    for k, line in enumerate(lines[1:]):
-        if _CJK.search(line):
+    for k, n in enumerate(range(line_no - 1, -1, -1)):  # upwards, line by line, until the row label
+        if _CJK.search(current := line(n)):
             return k
-        if not _CELL_LINE.fullmatch(line) or line.count("|") != 1:
+        if not _CELL_LINE.fullmatch(current) or current.count("|") != 1:
             return None
     return None
 
