@@ -214,12 +214,15 @@ def report_md(res: dict[str, Any]) -> str:
     if {"old", "new"} <= set(res["paths"]):
         ratio = res["paths"]["new"]["s_per_page_median"] / res["paths"]["old"]["s_per_page_median"]
         lines += ["", f"New / old time per page (median): **{ratio:.2f}×**."]
+    groups = list(next(iter(res["by_look"].values())))
     lines += ["", "Targets (issue 14): noisy-scan cell F1 within 0.01 of text, clean ≥ 0.99, new ≤ 0.5× old "
-              "s/page, peak RSS ≤ 1 GB.", "", "## By table look", "",
-              "| input | path | ruled: cell F1 | borderless: cell F1 |", "|---|---|---:|---:|"]
+              "s/page, peak RSS ≤ 1 GB.", "", "## Cell F1 by table look", "",
+              "(report counts: " + ", ".join(f"{g} {n}" for g, n in res["group_docs"].items()) + ")", "",
+              "| input | path | " + " | ".join(groups) + " |", "|---|---|" + "---:|" * len(groups)]
     for key, s in res["by_look"].items():
         label, _, variant = key.partition("_")
-        lines.append(f"| {variant or label} | {label if variant else '—'} | {s['ruled']:.4f} | {s['borderless']:.4f} |")
+        lines.append(f"| {variant or label} | {label if variant else '—'} | "
+                     + " | ".join(f"{s[g]:.4f}" for g in groups) + " |")
     lines += ["", "## First wrong cells", ""]
     for key, s in res["scores"].items():
         ex = "; ".join(f"{w['doc'][-3:]} {w['cell']} gold {w['gold']} pred {w['pred']}" for w in s["wrong_examples"])
@@ -252,7 +255,10 @@ def main() -> None:
     paths = run_paths(work, args.paths.split(","), args.tagger, ids, args.chunk)
     scores = {"text": score(work, "pred_text", ids)}
     scores |= {f"{label}_{v}": score(work, f"pred_{label}_{v}", ids) for label in paths for v in VARIANTS}
-    looks = {look: [m["id"] for m in meta if m["borderless"] == (look == "borderless")] for look in ("ruled", "borderless")}
+    looks = {"ruled": [m["id"] for m in meta if not m["borderless"]],
+             "borderless": [m["id"] for m in meta if m["borderless"]],
+             "zeros blank": [m["id"] for m in meta if m["blank_cells"]],
+             "no blank cell": [m["id"] for m in meta if not m["blank_cells"]]}
     by_look = {key: {look: (evaluate_dirs(work / "gold", work / pred, d)["cells"]["f1"] if d else float("nan"))
                      for look, d in looks.items()}
                for key, pred in [("text", "pred_text")] + [(f"{lab}_{v}", f"pred_{lab}_{v}") for lab in paths for v in VARIANTS]}
@@ -262,7 +268,7 @@ def main() -> None:
         "cores": os.cpu_count(), "commit": commit,
         "date": time.strftime("%Y-%m-%d %H:%M"), "docs": len(meta), "pages": sum(m["pages"] for m in meta),
         "borderless_docs": sum(m["borderless"] for m in meta), "blank_docs": sum(bool(m["blank_cells"]) for m in meta),
-        "work": str(work), "scores": scores, "by_look": by_look,
+        "work": str(work), "scores": scores, "by_look": by_look, "group_docs": {g: len(d) for g, d in looks.items()},
         "paths": paths,
     }
     md = report_md(res)
