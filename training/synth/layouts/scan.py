@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -147,11 +148,23 @@ class Sheet:
         self._foot()
 
 
+def _title_lines(pieces: list[Piece], width: float, px: int) -> list[Cell]:
+    """A title too long for one line breaks where printed titles do, before the year (the body's name
+    above, 2024年政府信息公开工作年度报告 below), and wraps only what is still too long."""
+    text = text_of(pieces)
+    m = re.search(r"\s*\d{4}", text)
+    if font(px).getlength(text) <= width or not m or not m.start() or len(pieces) != 1:
+        return wrap(pieces, width, measure(px))
+    p = pieces[0]
+    first, rest = Piece(text[: m.start()], p.label, p.key), Piece(text[m.start() :].strip(), p.label, p.key)
+    return [*wrap([first], width, measure(px)), *wrap([rest], width, measure(px))]
+
+
 def _block(sheet: Sheet, block: Block) -> None:
     look = sheet.look
     width = look.width - 2 * look.margin
     if block.kind == "title":
-        for line in wrap(block.pieces, width, measure(look.title)):
+        for line in _title_lines(block.pieces, width, look.title):
             sheet.line(line, look.title, (look.width - font(look.title).getlength(text_of(line))) / 2)
         return
     if block.kind == "chrome":
