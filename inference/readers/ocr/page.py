@@ -178,9 +178,10 @@ def _pieces(boxes: list[PixelBox], free: np.ndarray, glyph: float, cc: dict[str,
                 boxes[near[0]] = (min(b[0], x0), b[1], max(b[2], x1), b[3])
             else:
                 lone.append((x0, y0, x1, y1))
+    owner = _owners(free, boxes, reach)
     out = []
-    for b in boxes:
-        ink = inside(free, (b[0] - reach, b[1] - reach, b[2] + reach, b[3] + reach))
+    for k, b in enumerate(boxes):
+        ink = free[owner == k]
         if not len(ink):
             out.append(Piece(b))
             continue
@@ -191,6 +192,23 @@ def _pieces(boxes: list[PixelBox], free: np.ndarray, glyph: float, cc: dict[str,
             out.append(Piece((x0, min(b[1], y0), x1, max(b[3], y1))))
     out += [Piece(b, missed=True) for b in lone]
     return out
+
+
+def _owners(comps: np.ndarray, boxes: list[PixelBox], reach: float) -> np.ndarray:
+    """For each component, the box (index) that overlaps it most among those whose widened area holds
+    its centre, or -1: detected boxes overlap, and ink read twice would be a figure twice."""
+    owner = np.full(len(comps), -1)
+    if not len(comps) or not boxes:
+        return owner
+    best = np.zeros(len(comps))
+    for k, b in enumerate(boxes):
+        held = _mask_inside(comps, (b[0] - reach, b[1] - reach, b[2] + reach, b[3] + reach))
+        width = np.clip(np.minimum(comps[:, 2], b[2]) - np.maximum(comps[:, 0], b[0]), 0, None)
+        height = np.clip(np.minimum(comps[:, 3], b[3]) - np.maximum(comps[:, 1], b[1]), 0, None)
+        overlap = width * height + 1e-3  # a centre within reach but outside the box still counts
+        better = held & (overlap > best)
+        owner[better], best[better] = k, overlap[better]
+    return owner
 
 
 def _piece_crop(gray: np.ndarray, piece: Piece, pad: float) -> np.ndarray:
