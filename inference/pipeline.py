@@ -117,16 +117,16 @@ class Extractor:
         # the rules baseline reads each report too (a few ms) when the model tags: its second opinion
         self.baseline = RulesTagger() if tagger.name != "rules" else None
 
-    def _second_opinion(self, doc: Document) -> Extraction | None:
+    def second_opinion(self, doc: Document) -> Extraction | None:
         """The baseline's reading, unjudged: only its cells, title and sections are compared."""
         return read_report(doc.source, doc.text, self.baseline.tag(doc.text)).extraction if self.baseline else None
 
     def extract(self, doc: Document) -> Extraction:
-        return build_extraction(doc.source, doc.text, self.tagger.tag(doc.text), self._second_opinion(doc))
+        return build_extraction(doc.source, doc.text, self.tagger.tag(doc.text), self.second_opinion(doc))
 
     def extract_many(self, docs: list[Document]) -> list[Extraction]:
         spans = self.tagger.tag_batch([d.text for d in docs])
-        return [build_extraction(d.source, d.text, s, self._second_opinion(d)) for d, s in zip(docs, spans, strict=True)]
+        return [build_extraction(d.source, d.text, s, self.second_opinion(d)) for d, s in zip(docs, spans, strict=True)]
 
 
 def extract_text(text: str, source: str, tagger: Tagger) -> Extraction:
