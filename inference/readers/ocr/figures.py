@@ -9,6 +9,7 @@ Components are boxes (x0, y0, x1, y1) in pixels, one per connected component of 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import cv2
 import numpy as np
@@ -96,5 +97,8 @@ def is_figures(text: str) -> bool:
 
 
 def one_figure(text: str) -> str:
-    """A figure read from one run of ink: spaces the recogniser put between its digits dropped."""
-    return re.sub(r"\s+", "", text) if is_figures(text) else text.strip()
+    """A figure read from one run of ink: spaces the recogniser put between its digits dropped, and
+    full-width digits (１203) written as ASCII."""
+    if not is_figures(text):
+        return text.strip()
+    return unicodedata.normalize("NFKC", re.sub(r"\s+", "", text))

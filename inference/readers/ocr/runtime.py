@@ -132,6 +132,12 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     crops of similar shape so little is spent on padding."""
     if not crops:
         return []
+    margin = float(settings()["rec_margin"])
+    if margin:  # paper above and below: the text is drawn smaller into the model's 48 rows, so narrower
+        crops = [
+            cv2.copyMakeBorder(c, int(margin * c.shape[0]), int(margin * c.shape[0]), 0, 0, cv2.BORDER_REPLICATE)
+            for c in crops
+        ]
     rec = engine()._load_rec_model()
     _, height, _ = rec.rec_image_shape
     batch_size = int(settings()["rec_batch"])
