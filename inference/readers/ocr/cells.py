@@ -55,13 +55,30 @@ def plan_cells(
                     (bbox[2] - ox) / unit - trim,
                     (bbox[3] - oy) / unit - trim,
                 )
-                found = inside(comps, area)
+                found = _off_rulings(inside(comps, area), area, glyph)
                 if not len(found):
                     plan.blank.add((t, i, j))
                     continue
                 for line in lines(found, glyph):
                     plan.lines.append(CellLine((t, i, j), union(line), area))
     return plan
+
+
+def _off_rulings(found: np.ndarray, area: PixelBox, glyph: float) -> np.ndarray:
+    """The cell's components less the slivers of a ruling its removal left behind (blur and JPEG widen a
+    ruling past its mask): thin strokes longer than a glyph along a cell's edge, within half a glyph of
+    it. A dash (—) in the middle of a cell and a 1 beside the edge (shorter than a glyph) stay."""
+    if not len(found):
+        return found
+    width, height = found[:, 2] - found[:, 0], found[:, 3] - found[:, 1]
+    thin, near = 0.2 * glyph, 0.5 * glyph
+    upright = (width <= thin) & (height >= glyph) & (
+        (found[:, 0] - area[0] <= near) | (area[2] - found[:, 2] <= near)
+    )
+    flat = (height <= thin) & (width >= glyph) & (
+        (found[:, 1] - area[1] <= near) | (area[3] - found[:, 3] <= near)
+    )
+    return found[~(upright | flat)]
 
 
 def crop(gray: np.ndarray, box: PixelBox, pad: float, limit: PixelBox | None = None) -> np.ndarray:
@@ -76,6 +93,20 @@ def crop(gray: np.ndarray, box: PixelBox, pad: float, limit: PixelBox | None = N
     if piece.size == 0:
         return np.full((8, 8), 255, np.uint8)
     return np.ascontiguousarray(piece)
+
+
+def cell_crop(gray: np.ndarray, line: CellLine, pad: float, paper: float) -> np.ndarray:
+    """A cell line's crop with only its own ink: the margin around the line's ink box is painted paper
+    (a speck the median filter left, a sliver of ruling there would be read as a 1); within the box all
+    stays, the point of 7730.28 included."""
+    piece = crop(gray, line.box, pad, line.limit).copy()
+    x0 = max(int(max(line.box[0] - pad, line.limit[0])), 0)
+    y0 = max(int(max(line.box[1] - pad, line.limit[1])), 0)
+    a, b, c, d = (int(v) for v in line.box)
+    keep = np.zeros(piece.shape[:2], bool)
+    keep[max(b - y0 - 1, 0) : d - y0 + 1, max(a - x0 - 1, 0) : c - x0 + 1] = True
+    piece[~keep] = int(paper)
+    return piece
 
 
 def sharpened(piece: np.ndarray, pad: int) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 from govreport.configs import load
 from govreport.inference.readers.grids import Edge, Word, edge, fill_grid, find_tables
 from govreport.inference.readers.layout import Line, Page, Table, words_to_lines
-from govreport.inference.readers.ocr.cells import CellLine, cell_texts, crop, plan_cells, sharpened
+from govreport.inference.readers.ocr.cells import CellLine, cell_crop, cell_texts, crop, plan_cells, sharpened
 from govreport.inference.readers.ocr.clean import clean, rulings_masks, text_ink
 from govreport.inference.readers.ocr.figures import (
     components,
@@ -103,7 +103,7 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
     pad = cc["pad"] * glyph
     with stage("recognise"):
         crops = [_piece_crop(gray, p, pad) for p in pieces]
-        crops += [crop(clear, ln.box, cell_pad, ln.limit) for ln in plan.lines]
+        crops += [cell_crop(clear, ln, cell_pad, cleaned.paper) for ln in plan.lines]
         crops += [crop(gray, b, 0) for b in loose]
         read = recognise(crops)
         for p, (text, score) in zip(pieces, read, strict=False):
@@ -112,7 +112,7 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
             ln.text, ln.score = text.strip(), score
         loose_read = read[len(pieces) + len(plan.lines) :]
     with stage("second_pass"):
-        words = _second_pass(gray, clear, pieces, plan.lines, free, glyph, pad, cell_pad, cfg["min_score"])
+        words = _second_pass(gray, clear, pieces, plan.lines, free, glyph, pad, cell_pad, cleaned.paper, cfg["min_score"])
     to_pt = _to_points(unit, origin)
     words = [Word(text, to_pt(box)) for text, box in words]
     loose_words = [
@@ -227,6 +227,7 @@ def _second_pass(
     glyph: float,
     pad: float,
     cell_pad: float,
+    paper: float,
     min_score: float,
 ) -> list[tuple[str, PixelBox]]:
     """Read again what the first pass read badly: a run of figures it put spaces into, cut at the
@@ -240,7 +241,7 @@ def _second_pass(
             parts = [union(r) for r in runs(inside(free, p.box), gap)]
             if len(parts) >= 2:
                 splits.append((p, [(a[0], p.box[1], a[2], p.box[3]) for a in parts]))
-    crops = [sharpened(crop(clear, ln.box, cell_pad, ln.limit), int(cell_pad)) for ln in retry_cells]
+    crops = [sharpened(cell_crop(clear, ln, cell_pad, paper), int(cell_pad)) for ln in retry_cells]
     crops += [crop(gray, box, pad) for _, parts in splits for box in parts]
     read = iter(recognise(crops))
     for ln in retry_cells:
