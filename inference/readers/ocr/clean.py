@@ -69,18 +69,21 @@ def skew(gray: np.ndarray) -> float:
     cfg = settings()["clean"]
     factor = min(1.0, cfg["skew_width"] / gray.shape[1])
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else gray
-    ys, xs = np.nonzero(small < 128)
+    ys, xs = np.nonzero(small < cfg["skew_ink"])
+    weights = (255.0 - small[ys, xs]) / 255.0  # dark ink counts most, faint rulings still count
     if len(ys) < 50:
         return 0.0
     if len(ys) > 200_000:
         keep = np.random.default_rng(0).choice(len(ys), 200_000, replace=False)
-        ys, xs = ys[keep], xs[keep]
+        ys, xs, weights = ys[keep], xs[keep], weights[keep]
     xs = xs - small.shape[1] / 2
     span = small.shape[0] + small.shape[1]
 
     def sharpness(degrees: float) -> float:
         rows = np.round(ys - xs * math.tan(math.radians(degrees)) + span / 2).astype(np.int64)
-        hist = np.bincount(np.clip(rows, 0, 2 * span), minlength=2 * span + 1).astype(np.float64)
+        hist = np.bincount(np.clip(rows, 0, 2 * span), weights=weights, minlength=2 * span + 1)
+        # smoothed: unsheared rows land on whole bins, sheared ones straddle two, which would favour 0
+        hist = np.convolve(hist, (0.25, 0.5, 0.25), mode="same")
         return float(np.dot(hist, hist))
 
     most, step = cfg["max_skew_deg"], cfg["skew_step_deg"]

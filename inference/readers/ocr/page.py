@@ -85,6 +85,7 @@ def cell_level(image: np.ndarray, number: int, unit: float, origin: tuple[float,
             if any(_holds(a, centre) for a in cell_areas):
                 continue  # read with its cell
             (loose if any(_holds(a, centre) for a in table_areas) else outside).append(b)
+        free = free[~_rules(free, glyph)]
         pieces = _pieces(outside, free, glyph, cc)
         # table print is often smaller than the prose: its glyphs are the taller of its components
         small = float(np.percentile(comps[in_tables, 3] - comps[in_tables, 1], 80)) if in_tables.any() else glyph
@@ -192,6 +193,17 @@ def _pieces(boxes: list[PixelBox], free: np.ndarray, glyph: float, cc: dict[str,
             out.append(Piece((x0, min(b[1], y0), x1, max(b[3], y1))))
     out += [Piece(b, missed=True) for b in lone]
     return out
+
+
+def _rules(comps: np.ndarray, glyph: float) -> np.ndarray:
+    """Which components are lines, not text: a stroke thinner than a fifth of a glyph and taller than
+    1.3 glyphs (the rulings of a table row too short to pass for a ruling: a one-row table carried over
+    to the next page, whose verticals would read as 1), or flatter and wider than four glyphs."""
+    if not len(comps):
+        return np.zeros(0, bool)
+    width, height = comps[:, 2] - comps[:, 0], comps[:, 3] - comps[:, 1]
+    thin = 0.2 * glyph
+    return ((width <= thin) & (height >= 1.3 * glyph)) | ((height <= thin) & (width >= 4 * glyph))
 
 
 def _owners(comps: np.ndarray, boxes: list[PixelBox], reach: float) -> np.ndarray:
