@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pypdfium2 as pdfium
 import pytest
 from govreport.evaluation.metrics import evaluate_dirs
 from govreport.inference.pipeline import Extractor
@@ -15,19 +14,11 @@ from govreport.inference.taggers import get_tagger
 from PIL import Image
 
 from tests.conftest import SHARED
+from tests.test_readers_ocr_noisy import render as _render
 
 PDF_DIR = SHARED / "dev" / "pdf"
 GOLD_DIR = SHARED / "dev" / "gold"
 DPI = 200
-
-
-def _render(name: str, pages: list[int] | None = None) -> list[Image.Image]:
-    pdf = pdfium.PdfDocument(str(PDF_DIR / f"{name}.pdf"))
-    try:
-        wanted = range(len(pdf)) if pages is None else pages
-        return [pdf[i].render(scale=DPI / 72).to_pil().convert("RGB") for i in wanted]
-    finally:
-        pdf.close()
 
 
 def _scanned_pdf(images: list[Image.Image]) -> bytes:
