@@ -107,8 +107,12 @@ def main() -> None:
                     help="the pipeline whose mistakes are to be found (the other tagger gives the second opinion)")
     ap.add_argument("--stress", type=int, default=0, metavar="K",
                     help="read K damaged copies of each text instead (see stress()), seed 17")
+    ap.add_argument("--model-dir", type=Path, default=None,
+                    help="a candidate checkpoint for the model tagger (default: the shipped one); results then go to "
+                         "review_score_<tagger>[_stress]_<its parent dir's name>.{md,json}")
     args = ap.parse_args()
-    ours_tagger, other_tagger = get_tagger(args.tagger), get_tagger("rules" if args.tagger == "model" else "model")
+    model = get_tagger("model", args.model_dir)
+    ours_tagger, other_tagger = (model, get_tagger("rules")) if args.tagger == "model" else (get_tagger("rules"), model)
     rng = random.Random(17)
     rows = []
     for f in sorted((WEB / "docs").glob("*.txt")):
@@ -138,12 +142,13 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"review_score_{args.tagger}" + ("_stress" if args.stress else "")
+    name += f"_{args.model_dir.resolve().parent.name}" if args.model_dir else ""
     (RESULTS / f"{name}.json").write_text(json.dumps({"summary": summary, "texts": rows}, ensure_ascii=False,
                                                           indent=2), encoding="utf-8")
     what = f"{args.stress} damaged copies of each real web copy" if args.stress else "the real web copies"
     lines = [f"# Review score on {what}: the {args.tagger} pipeline's mistakes "
              f"(`benchmarks/review_score.py --tagger {args.tagger}" + (f" --stress {args.stress}" if args.stress else "")
-             + "`)", "",
+             + (f" --model-dir {args.model_dir}" if args.model_dir else "") + "`)", "",
              f"{summary['texts']} texts, {summary['wrong']} that the default pipeline gets wrong (cell, title or "
              f"heading), {summary['with_wrong_cells']} with a wrong cell.", "",
              "| measure | value |", "|---|---:|"]

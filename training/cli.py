@@ -1,4 +1,4 @@
-"""CLI commands of the training side (synth, train); registered on the main app by govreport/cli.py."""
+"""CLI commands of the training side (synth, train, pretrain); registered on the main app by govreport/cli.py."""
 
 from __future__ import annotations
 
@@ -61,3 +61,26 @@ def register(app: typer.Typer) -> None:
         out = run_training(config, init_from=init_from, data_dirs=data, annotations_dir=annotations, output_dir=output,
                            self_train_dir=self_train)
         typer.echo(f"model written to {out} (metrics.json beside it)")
+
+    @app.command()
+    def pretrain(
+        pool: Annotated[
+            Path | None, typer.Argument(help="Folder of unlabelled real report texts (*.txt); default: the config's pool.")
+        ] = None,
+        config: Annotated[Path, typer.Option(help="Pretraining settings (YAML).")] = Path("configs/pretrain.yaml"),
+        init_from: Annotated[
+            Path | None, typer.Option(help="Tagger checkpoint whose encoder (and head) to start from; default: the config's.")
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option(help="Run dir; OUTPUT/mlm is the MLM model, OUTPUT/model the one for --init-from.")
+        ] = None,
+    ) -> None:
+        """Masked-language pretraining of the tagger's encoder on real texts (then `train --init-from OUTPUT/model`)."""
+        from govreport.training.pretrain import pretrain as run_pretraining
+
+        if not config.is_file():
+            raise typer.BadParameter(f"{config}: no such config file")
+        if pool is not None and not pool.is_dir():
+            raise typer.BadParameter(f"{pool}: no such folder of report texts")
+        out = run_pretraining(config, pool=pool, init_from=init_from, output_dir=output)
+        typer.echo(f"token classifier with the pretrained encoder written to {out} (pretrain.json in its run dir)")
