@@ -244,3 +244,19 @@ def test_a_blank_the_tagger_is_torn_on_is_no_span(p: float) -> None:
     probs[at + 1, 0], probs[at + 1, row] = 1 - p, p
     rows = [s for s in decode_spans(text, probs, TAGS) if s.label == "ROW"]
     assert [s.text(text) for s in rows] == ["规", "章"]
+
+
+def test_blank_fields_put_the_figures_of_a_row_in_their_columns() -> None:
+    """Reports printed with zeros left blank (``63\t4\t\t\t2\t\t69``): the row's fields say each figure's
+    column, so the 2 is the fifth column and 69 the total, not shifted left. Generated printed reports (the
+    scan yardstick's text), scored against their gold."""
+    from govreport.evaluation.metrics import score_document
+    from govreport.training.synth.layouts import scan
+
+    right = total = 0
+    for i in range(8):
+        rep = scan.report(20261214, i, True if i % 4 == 3 else None)
+        got = json.loads(build_extraction(rep.id, rep.text, RULES.tag(rep.text)).model_dump_json())
+        s = score_document(rep.gold, got)
+        right, total = right + s["cells_correct"], total + max(s["cells_gold"], s["cells_pred"])
+    assert right / total >= 0.985

@@ -63,26 +63,41 @@ def x_position(text: str, line_starts: list[int], span: Span) -> tuple[str, floa
     return " ", width + (span.end - span.start) / 2
 
 
-def _fields_after_label(text: str, pos: int) -> int | None:
-    """How many delimited fields (``|`` or tab, empty ones included) follow the row label on the line
-    holding ``pos``; None when the line has no delimiters."""
+def label_fields(text: str, pos: int) -> list[tuple[int, int]] | None:
+    """The delimited fields (``|`` or tab, empty ones included) after the row label on the line holding
+    ``pos``, as offsets; a closing delimiter opens no field. None when no delimiter follows the label."""
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     line = text[start : end if end >= 0 else len(text)].rstrip(" \u3000")
-    label_end = max((m.end() for m in _CJK.finditer(line)), default=0)
+    label_end = max((m.end() for m in _CJK.finditer(line, 0, pos - start)), default=0)
     tail = line[label_end:]
     sep = "|" if "|" in tail else "\t" if "\t" in tail else None
     if sep is None:
         return None
-    fields = tail.split(sep)[1:]
-    return len(fields) - (fields[-1].strip() == "")  # a closing delimiter opens no field
+    cuts = [label_end + i for i, ch in enumerate(tail) if ch == sep]
+    fields = [(start + a + 1, start + b) for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
+    if not text[slice(*fields[-1])].strip(" \u3000"):
+        fields.pop()
+    return fields
+
+
+def _field_slots(text: str, row: RowReading, n_cols: int) -> list[int] | None:
+    """Each figure's column read off its line when the line prints exactly one field per column after the
+    label (``63\t4\t\t\t2\t\t69``: blanks are fields too, so the 2 is the fifth column, not the third). A hint
+    for the solver, not a fact: a label printed over two columns leaves an empty field that looks the same
+    as a blank first cell, and the rules decide between them."""
+    fields = label_fields(text, row.figures[0].span[0]) if row.figures else None
+    if not fields or len(fields) != n_cols:
+        return None
+    slots = [next((j for j, (a, b) in enumerate(fields) if a <= f.span[0] < b), None) for f in row.figures]
+    return None if None in slots or len(set(slots)) < len(slots) else slots  # type: ignore[return-value]
 
 
 def rows_showing_blanks(text: str, rows: list[RowReading]) -> list[RowReading]:
     """Rows printed with a field for every cell, blanks included (``| 0 | | | 0 |``): a cell missing there
     was printed empty, not lost, whereas a row with fewer fields than cells lost a figure. In a table whose
     rows mostly show their blanks, a row that gave no figure at all was printed empty too."""
-    shown = [r for r in rows if r.figures and (_fields_after_label(text, r.figures[0].span[0]) or 0) >= len(r.cells)]
+    shown = [r for r in rows if r.figures and len(label_fields(text, r.figures[0].span[0]) or ()) >= len(r.cells)]
     if 2 * len(shown) >= sum(1 for r in rows if r.figures) > 0:
         shown += [r for r in rows if not r.figures]
     return shown
@@ -92,7 +107,8 @@ def assign_slots(
     text: str, starts: list[int], rows: list[RowReading], spans_of: dict[int, Span], n_cols: int
 ) -> None:
     """Learn where each column stands from the rows that have all their figures, then give the figures of
-    other rows the column their position points to (only where it points to one column clearly)."""
+    other rows the column their position points to (only where it points to one column clearly); a row whose
+    line prints one delimited field per column says its columns outright."""
     pos = {id(f): x_position(text, starts, spans_of[id(f)]) for r in rows for f in r.figures}
     columns: list[dict[str, list[float]]] = [{} for _ in range(n_cols)]
     for r in rows:
@@ -102,6 +118,9 @@ def assign_slots(
                 columns[j].setdefault(kind, []).append(x)
     for r in rows:
         if len(r.figures) == n_cols:
+            continue
+        if slots := _field_slots(text, r, n_cols):
+            r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
             continue
         new = []
         for f in r.figures:
