@@ -5,7 +5,8 @@ several model dirs under the same commit and load and puts the figures in one ta
 sets (``benchmarks/real_dev.py --taggers model --model-dir``), the review score on 3 damaged copies of each
 real web copy (``benchmarks/review_score.py --stress 3 --model-dir``) and the synthetic yardstick's 608
 documents (``govreport extract --model-dir`` on ``data/synth_test/text``, scored as ``synth_yardstick.py``
-scores). Writes ``benchmarks/results/pretraining.{md,json}``; per-model raw outputs go to ``runs/measure/``.
+scores). Writes the figures as JSON to ``--out`` (``benchmarks/results/pretraining.md`` is written by hand from
+them); per-model raw outputs go to ``runs/measure/``.
 
     .venv/bin/python benchmarks/pretraining.py shipped=models/tagger mlm=runs/tagger-mlm/model [control=...]
 """
