@@ -41,8 +41,9 @@ def _year(title: str | None, text: str) -> int | None:
 
 class Report(NamedTuple):
     """What the post-processor read, not yet judged (no findings, no review): the extraction, the spans it
-    read (figures snapped to whole numbers), and the cells the layout showed printed empty — cells of rows
-    whose every figure sits in a column the layout shows, so a cell missing there is a blank, not a loss."""
+    read (figures snapped to whole numbers), and the cells the layout showed printed empty — missing cells of
+    rows whose every figure sits in a column the layout shows, or whose line prints a field for every cell
+    (``tables.layout.rows_showing_blanks``), so a cell missing there is a blank, not a loss."""
 
     extraction: Extraction
     spans: list[Span]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 import random
 
-import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from govreport.training.synth.layouts import scan
+from PIL import Image
 
 from tests.conftest import SHARED
 
@@ -29,17 +29,10 @@ def scan_defects(
 ) -> Image.Image:
     """A page as a cheap scanner returns it: turned by up to ``skew`` degrees either way, blurred
     (Gaussian, ``blur`` px), ``speckle`` of its pixels flipped to black or white (salt and pepper), then
-    saved as JPEG at ``quality``."""
-    angle = rng.uniform(-skew, skew)
-    out = page.convert("L").rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
-    out = out.filter(ImageFilter.GaussianBlur(blur))
-    pixels = np.asarray(out).copy()
-    noise = np.random.default_rng(rng.randrange(2**32))
-    flips = noise.random(pixels.shape) < speckle
-    pixels[flips] = np.where(noise.random(int(flips.sum())) < 0.5, 0, 255)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).convert("RGB").save(buffer, "JPEG", quality=quality)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    saved as JPEG at ``quality``: the synthetic scans' own defects (training/synth/layouts/scan.py)."""
+    out = scan.skew(page.convert("L"), rng.uniform(-skew, skew))
+    out = scan.speckle(scan.blur(out, blur), speckle, rng)
+    return Image.open(io.BytesIO(scan.jpeg(out.convert("RGB"), quality))).convert("RGB")
 
 
 def render(name: str, pages: list[int] | None = None) -> list[Image.Image]:
