@@ -16,7 +16,7 @@ from govreport.inference.sections import find_sections
 from govreport.inference.solver import solve
 from govreport.inference.spans import Span
 from govreport.inference.tables import read_tables
-from govreport.inference.tables.layout import rows_showing_blanks
+from govreport.inference.tables.layout import printed_blanks, rows_showing_blanks
 from govreport.inference.taggers.base import Tagger
 from govreport.inference.taggers.rules import RulesTagger
 from govreport.inference.titles import choose_title
@@ -62,7 +62,8 @@ def read_report(source: str, text: str, spans: list[Span]) -> Report:
     keys = template.cell_keys(reading.optional_rows)
     universe = [k for t in present for k in keys[t]]
     rows = [r for t in present for r in reading.rows[t]]
-    placed, broken = solve(rows, template.active_rules(reading.optional_rows), universe)
+    printed = printed_blanks(text, rows)
+    placed, broken = solve(rows, template.active_rules(reading.optional_rows), universe, printed)
     cells = {
         k: CellOut(value=p.value, status=p.status, span=p.span, confidence=p.confidence)  # type: ignore[arg-type]
         for k, p in placed.items()
@@ -71,7 +72,7 @@ def read_report(source: str, text: str, spans: list[Span]) -> Report:
     shown = [r for t in present for r in rows_showing_blanks(text, reading.rows[t])]
     blank = frozenset(c for r in rows if r.figures and all(f.slot is not None for f in r.figures)
                       for c in r.cells if placed[c].status == "missing")
-    blank |= {c for r in shown for c in r.cells if placed[c].status == "missing"}
+    blank |= {c for c in printed.union(*(r.cells for r in shown)) if placed[c].status == "missing"}
     warnings = list(reading.notes)
     if not sections and not present:
         warnings.insert(0, NOT_A_REPORT)

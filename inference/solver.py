@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +42,7 @@ class Figure:
 class RowReading:
     cells: list[str]
     figures: list[Figure]
+    label_end: int | None = None  # where the row's label ends in the text, when a label was read
 
 
 @dataclass(frozen=True)
@@ -219,10 +220,12 @@ def _certain(cands: list[_Candidate], optimal: set[int], key: str) -> bool:
 
 
 def solve(
-    rows: list[RowReading], rules: list[Rule], universe: Sequence[str]
+    rows: list[RowReading], rules: list[Rule], universe: Sequence[str], blank: Collection[str] = ()
 ) -> tuple[dict[str, Placed], list]:
     """Place the figures of ``rows`` and derive what the rules fix among ``universe`` (all cell keys of the
-    tables present). Returns the cells and the rules the final figures break."""
+    tables present). ``blank``: cells the layout shows printed empty; with no figure placed there, they stay
+    blank rather than derived as zero (a non-zero the rules fix there was lost, not left blank). Returns the
+    cells and the rules the final figures break."""
     row_cells = [set(r.cells) for r in rows]
     local = [[rule for rule in rules if set(rule.cells) <= cells] for cells in row_cells]
     cand_lists = [_candidates(r, loc) for r, loc in zip(rows, local, strict=True)]
@@ -246,6 +249,10 @@ def solve(
             elif key in cand.derived:
                 derived.add(key)
     _propagate(values, rules, derived)
+    for key in set(blank) - figure_of.keys():
+        if values[key] == 0:
+            values[key] = None
+            derived.discard(key)
 
     final = {k: (None if v is _UNKNOWN else v) for k, v in values.items()}
     violations = broken(rules, final)

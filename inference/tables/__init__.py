@@ -12,7 +12,7 @@ from govreport.inference.figures import read_figure
 from govreport.inference.sections import Section
 from govreport.inference.solver import RowReading
 from govreport.inference.spans import Span
-from govreport.inference.tables.layout import assign_slots, line_starts_of
+from govreport.inference.tables.layout import assign_slots, field_hints, line_starts_of
 from govreport.inference.tables.rows import labelled_rows, rules_held
 from govreport.inference.tables.zones import TABLES, choose_template, foreign_t2, t3_sequence, table_zones
 from govreport.inference.templates import Template
@@ -49,7 +49,7 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
             "its figures have no cells here and are not read"
         )
     else:
-        reading.rows["t2"] = [RowReading(template.t2.cells(lab.key), figs) for lab, figs in t2_rows]
+        reading.rows["t2"] = [RowReading(template.t2.cells(lab.key), figs, end) for lab, figs, end in t2_rows]
 
     t3_seq = t3_sequence(template)
     groups = [g for g in template.t3_groups if g.key not in {r.key for r in t3_seq}]
@@ -57,19 +57,20 @@ def read_tables(text: str, spans: list[Span], sections: list[Section], year: int
     t3_rows, t3_spans = labelled_rows(text, in_zone["t3"], t3_seq, groups, row_lines, untranspose)
     spans_of.update(t3_spans)
     optional = frozenset(
-        lab.key for lab, figs in t3_rows if figs and any(lab.key == o.key for o in template.t3_optional)
+        lab.key for lab, figs, _ in t3_rows if figs and any(lab.key == o.key for o in template.t3_optional)
     )
     replaced = {r for o in optional for r in template.t3_stands_for[o]}
     keep = [
-        (lab, figs)
-        for lab, figs in t3_rows
+        (lab, figs, end)
+        for lab, figs, end in t3_rows
         if lab.key not in replaced and (figs or not any(lab.key == o.key for o in template.t3_optional))
     ]
     reading.optional_rows = optional
-    reading.rows["t3"] = [RowReading(template.t3.cells(lab.key), figs) for lab, figs in keep]
+    reading.rows["t3"] = [RowReading(template.t3.cells(lab.key), figs, end) for lab, figs, end in keep]
     assign_slots(text, line_starts, reading.rows["t3"], spans_of, len(template.t3.cols))
 
     t4_figs = [f for s in in_zone["t4"] if s.label == "NUM" and (f := read_figure(text, s)) is not None]
     t4_cells = [k for g in template.t4.rows for k in template.t4.cells(g.key)]
     reading.rows["t4"] = [RowReading(t4_cells, t4_figs)] if t4_figs else []
+    field_hints(text, reading.rows["t4"])
     return reading

@@ -13,6 +13,7 @@ from govreport.inference.solver import Figure, RowReading
 from govreport.inference.spans import Span
 
 _BARS_ONLY = re.compile(r"[ \t]*\|[| \t]*")
+_FIGURE_HEAD = re.compile(r"[ \u3000]*[-—]?[\d,.，．%％]*\d[\d,.，．%％]*[ \u3000]*")
 
 
 def line_starts_of(text: str, skip_bars: bool = False) -> list[int]:
@@ -65,7 +66,9 @@ def x_position(text: str, line_starts: list[int], span: Span) -> tuple[str, floa
 
 def label_fields(text: str, pos: int) -> list[tuple[int, int]] | None:
     """The delimited fields (``|`` or tab, empty ones included) after the row label on the line holding
-    ``pos``, as offsets; a closing delimiter opens no field. None when no delimiter follows the label."""
+    ``pos``, as offsets; a figure before the first delimiter (a line of figures with no label, as table 4
+    prints its row) is a field too. A closing bar opens no field; whether a closing tab does depends on the
+    table (``row_fields``). None when no delimiter follows the label."""
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     line = text[start : end if end >= 0 else len(text)].rstrip(" \u3000")
@@ -75,29 +78,69 @@ def label_fields(text: str, pos: int) -> list[tuple[int, int]] | None:
     if sep is None:
         return None
     cuts = [label_end + i for i, ch in enumerate(tail) if ch == sep]
+    if _FIGURE_HEAD.fullmatch(line[label_end : cuts[0]]):
+        cuts.insert(0, label_end - 1)
     fields = [(start + a + 1, start + b) for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
-    if not text[slice(*fields[-1])].strip(" \u3000"):
+    if sep == "|" and not text[slice(*fields[-1])].strip(" \u3000"):
         fields.pop()
     return fields
 
 
-def _field_slots(text: str, row: RowReading, n_cols: int) -> list[int] | None:
-    """Each figure's column read off its line when the line prints exactly one field per column after the
+def row_fields(text: str, rows: list[RowReading]) -> list[list[tuple[int, int]]]:
+    """Each row's fields (its first figure's line, or its label's when it gave none; [] when the line has no
+    delimiters). A tab after the last cell closes the row in some tables and opens a blank last cell in
+    others: when the rows that gave every figure mostly end in an empty field, it closes, and is dropped."""
+    out = []
+    for r in rows:
+        at = r.figures[0].span[0] if r.figures else r.label_end
+        out.append((label_fields(text, at) if at is not None else None) or [])
+
+    def open_end(fields: list[tuple[int, int]]) -> bool:
+        return bool(fields) and not text[slice(*fields[-1])].strip(" \u3000")
+
+    full = [f for r, f in zip(rows, out, strict=True) if f and len(r.figures) == len(r.cells)]
+    if full and 2 * sum(map(open_end, full)) > len(full):
+        out = [f[:-1] if open_end(f) else f for f in out]
+    return out
+
+
+def _field_slots(text: str, row: RowReading, fields: list[tuple[int, int]]) -> list[int] | None:
+    """Each figure's column read off its line when the line prints exactly one field per cell after the
     label (``63\t4\t\t\t2\t\t69``: blanks are fields too, so the 2 is the fifth column, not the third). A hint
     for the solver, not a fact: a label printed over two columns leaves an empty field that looks the same
     as a blank first cell, and the rules decide between them."""
-    fields = label_fields(text, row.figures[0].span[0]) if row.figures else None
-    if not fields or len(fields) != n_cols:
+    if not row.figures or len(fields) != len(row.cells):
         return None
     slots = [next((j for j, (a, b) in enumerate(fields) if a <= f.span[0] < b), None) for f in row.figures]
     return None if None in slots or len(set(slots)) < len(slots) else slots  # type: ignore[return-value]
+
+
+def field_hints(text: str, rows: list[RowReading]) -> None:
+    """Give a row's figures their columns where its line prints exactly one field per cell (``_field_slots``):
+    for a table whose rows have no learned column positions, such as table 4's one row of fifteen cells."""
+    for r, fields in zip(rows, row_fields(text, rows), strict=True):
+        if slots := _field_slots(text, r, fields):
+            r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
+
+
+def printed_blanks(text: str, rows: list[RowReading]) -> set[str]:
+    """Cells whose own field is printed empty: the row's line prints exactly one field per cell, this cell's
+    field holds nothing, and the row prints no zero (a row that prints its zeros and leaves one field empty
+    lost that figure in copying; a row that leaves its zeros blank shows no 0 at all). The rules must not
+    fill them with a zero (the report left them blank: null)."""
+    out = set()
+    for r, fields in zip(rows, row_fields(text, rows), strict=True):
+        if len(fields) == len(r.cells) and not any(f.value == 0 for f in r.figures):
+            out |= {c for c, (a, b) in zip(r.cells, fields, strict=True) if not text[a:b].strip(" \u3000")}
+    return out
 
 
 def rows_showing_blanks(text: str, rows: list[RowReading]) -> list[RowReading]:
     """Rows printed with a field for every cell, blanks included (``| 0 | | | 0 |``): a cell missing there
     was printed empty, not lost, whereas a row with fewer fields than cells lost a figure. In a table whose
     rows mostly show their blanks, a row that gave no figure at all was printed empty too."""
-    shown = [r for r in rows if r.figures and len(label_fields(text, r.figures[0].span[0]) or ()) >= len(r.cells)]
+    fields = row_fields(text, rows)
+    shown = [r for r, f in zip(rows, fields, strict=True) if r.figures and len(f) >= len(r.cells)]
     if 2 * len(shown) >= sum(1 for r in rows if r.figures) > 0:
         shown += [r for r in rows if not r.figures]
     return shown
@@ -116,10 +159,10 @@ def assign_slots(
             for j, f in enumerate(r.figures):
                 kind, x = pos[id(f)]
                 columns[j].setdefault(kind, []).append(x)
-    for r in rows:
+    for r, fields in zip(rows, row_fields(text, rows), strict=True):
         if len(r.figures) == n_cols:
             continue
-        if slots := _field_slots(text, r, n_cols):
+        if slots := _field_slots(text, r, fields):
             r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
             continue
         new = []

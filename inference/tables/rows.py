@@ -28,6 +28,7 @@ class _Block:
     last: int
     start: int  # character offset of its first piece
     label: Label | None = None
+    end: int = 0  # character offset after its last piece
     figures: list[tuple[Span, Figure]] = field(default_factory=list)
 
 
@@ -177,8 +178,9 @@ def labelled_rows(
     sinks: list[Label],
     line_starts: list[int],
     untranspose: tuple[int, Held] | None = None,
-) -> tuple[list[tuple[Label, list[Figure]]], dict[int, Span]]:
-    """Row labels matched in order, each with its run of figures (see ``_match_runs``)."""
+) -> tuple[list[tuple[Label, list[Figure], int]], dict[int, Span]]:
+    """Row labels matched in order, each with its run of figures (see ``_match_runs``) and the offset where
+    the label ends."""
     frags = [s for s in spans if s.label == "ROW"]
 
     def best(fragment: str) -> float:
@@ -204,15 +206,15 @@ def labelled_rows(
     for frag, label in matched:
         first, last = line_of(line_starts, frag.start), line_of(line_starts, frag.end - 1)
         if labels and labels[-1].label is label:
-            labels[-1].last = last
+            labels[-1].last, labels[-1].end = last, frag.end
         else:
-            labels.append(_Block(first, last, frag.start, label))
+            labels.append(_Block(first, last, frag.start, label, frag.end))
     runs = _figure_blocks(text, spans, line_starts, [frag.start for frag, _ in matched])
     if untranspose:
         runs = _untransposed(runs, labels, *untranspose)
     for run, j in zip(runs, _match_runs(runs, labels), strict=True):
         if j >= 0:
             labels[j].figures = run.figures
-    rows = [(b.label, [f for _, f in b.figures]) for b in labels if b.label is not None]
+    rows = [(b.label, [f for _, f in b.figures], b.end) for b in labels if b.label is not None]
     spans_of = {id(f): s for b in labels for s, f in b.figures}
     return rows, spans_of
