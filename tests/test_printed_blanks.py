@@ -94,7 +94,7 @@ def test_a_figure_lost_from_a_row_printing_its_zeros_is_derived() -> None:
 
 
 def test_a_closing_tab_is_no_blank_cell() -> None:
-    """A table whose full rows all end in a tab: that tab closes each row, it is no eighth field; where full
+    """A table where a row with every figure ends in a tab: that tab closes each row, it is no eighth field; where full
     rows end in their total, the same row without it has its seven fields."""
     for closing in (True, False):
         end = "\t" if closing else ""

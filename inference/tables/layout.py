@@ -89,7 +89,8 @@ def label_fields(text: str, pos: int) -> list[tuple[int, int]] | None:
 def row_fields(text: str, rows: list[RowReading]) -> list[list[tuple[int, int]]]:
     """Each row's fields (its first figure's line, or its label's when it gave none; [] when the line has no
     delimiters). A tab after the last cell closes the row in some tables and opens a blank last cell in
-    others: when the rows that gave every figure mostly end in an empty field, it closes, and is dropped."""
+    others: when a row that gave every figure ends in an empty field, the table closes its rows that way,
+    and a last empty field is dropped."""
     out = []
     for r in rows:
         at = r.figures[0].span[0] if r.figures else r.label_end
@@ -99,7 +100,7 @@ def row_fields(text: str, rows: list[RowReading]) -> list[list[tuple[int, int]]]
         return bool(fields) and not text[slice(*fields[-1])].strip(" \u3000")
 
     full = [f for r, f in zip(rows, out, strict=True) if f and len(r.figures) == len(r.cells)]
-    if full and 2 * sum(map(open_end, full)) > len(full):
+    if any(map(open_end, full)):
         out = [f[:-1] if open_end(f) else f for f in out]
     return out
 
