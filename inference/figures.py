@@ -17,6 +17,7 @@ from govreport.inference.solver import Figure
 from govreport.inference.spans import Cover, Span
 
 _BODY = set("0123456789.,，")
+_SLIPS = set("OolI")
 _EXPONENT = re.compile(r"[eE][-+]?\d+")
 _DIGIT = re.compile(r"\d")
 
@@ -26,15 +27,24 @@ def _cfg() -> dict[str, Any]:
     return load("figures")
 
 
+def _slip(text: str, i: int) -> bool:
+    """An O or l standing for 0 or 1 in a figure (a copy or OCR slip: ``7l`` is 71): one of O o l I with no
+    other Latin letter beside it (``parse_number`` reads it as the digit)."""
+    if text[i] not in _SLIPS:
+        return False
+    near = text[max(i - 1, 0) : i] + text[i + 1 : i + 2]
+    return not any(c.isascii() and c.isalpha() for c in near)
+
+
 def _widen(text: str, span: Span) -> Span:
     """The whole numeric token a NUM span sits in (a leading minus sign included)."""
     raw = span.text(text)
     if not _DIGIT.search(raw):
         return span  # a blank placeholder (/ —) stays as tagged
     start, end = span.start, span.end
-    while start > 0 and text[start - 1] in _BODY:
+    while start > 0 and (text[start - 1] in _BODY or _slip(text, start - 1)):
         start -= 1
-    while end < len(text) and text[end] in _BODY:
+    while end < len(text) and (text[end] in _BODY or _slip(text, end)):
         end += 1
     if exponent := _EXPONENT.match(text, end):  # 1e30: printed so, judged by the rules, never cut in two
         end = exponent.end()

@@ -10,6 +10,7 @@ from typing import Any
 from govreport.configs import load
 from govreport.inference.decoding import lines, segments
 from govreport.inference.matching import THRESHOLD, label_score
+from govreport.inference.normalize import for_match
 from govreport.inference.spans import Span
 from govreport.inference.templates import Label, sections
 
@@ -72,9 +73,29 @@ def structural_headings(text: str) -> list[Span]:
     return out
 
 
+@cache
+def _bare_names() -> dict[str, int]:
+    """Each section's name and variants, reduced for matching, without numerals: what a bare line must be."""
+    return {for_match(v): int(lab.key) for lab in _section_labels() for v in lab.variants}
+
+
+def bare_headings(text: str) -> list[tuple[int, Span]]:
+    """Whole lines that are a canonical section's name or a known variant and nothing more, without a
+    numeral (a copy lost 一、 and its 、)."""
+    names = _bare_names()
+    out = []
+    for start, end in lines(text):
+        line = text[start:end].strip()
+        if line and (sid := names.get(for_match(line))) is not None:
+            at = text.index(line, start)
+            out.append((sid, Span(at, at + len(line), "SEC", 0.0)))
+    return out
+
+
 def find_sections(text: str, spans: list[Span]) -> list[Section]:
     """Sections in ascending id order. A heading printed twice keeps the copy followed by the longer body
-    (a duplicated heading line has an empty body); headings out of order are dropped."""
+    (a duplicated heading line has an empty body); headings out of order are dropped. A bare line naming a
+    section (``bare_headings``) stands in only for a section no numbered heading gave."""
     found: list[tuple[int, Span]] = []
     for span in [s for s in spans if s.label == "SEC"]:
         if (sid := section_id(span.text(text), numbered=True)) is not None:
@@ -82,6 +103,8 @@ def find_sections(text: str, spans: list[Span]) -> list[Section]:
     for span in structural_headings(text):
         if not any(s.start < span.end and span.start < s.end for _, s in found):
             found.append((section_id(span.text(text)), span))  # type: ignore[arg-type]  # never None here
+    ids = {sid for sid, _ in found}
+    found += [(sid, span) for sid, span in bare_headings(text) if sid not in ids]  # only a section not found
     found.sort(key=lambda f: f[1].start)
     by_id: dict[int, tuple[int, Span]] = {}
     for i, (sid, span) in enumerate(found):

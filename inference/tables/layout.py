@@ -139,9 +139,11 @@ def printed_blanks(text: str, rows: list[RowReading]) -> set[str]:
 def rows_showing_blanks(text: str, rows: list[RowReading]) -> list[RowReading]:
     """Rows printed with a field for every cell, blanks included (``| 0 | | | 0 |``): a cell missing there
     was printed empty, not lost, whereas a row with fewer fields than cells lost a figure. In a table whose
-    rows mostly show their blanks, a row that gave no figure at all was printed empty too."""
+    rows mostly show their blanks, a row that gave no figure at all was printed empty too. A row that prints
+    its zeros leaves no cell blank: an empty field there lost its figure."""
     fields = row_fields(text, rows)
-    shown = [r for r, f in zip(rows, fields, strict=True) if r.figures and len(f) >= len(r.cells)]
+    shown = [r for r, f in zip(rows, fields, strict=True) if r.figures and len(f) >= len(r.cells)
+             and (len(r.figures) == len(r.cells) or not any(g.value == 0 for g in r.figures))]
     if 2 * len(shown) >= sum(1 for r in rows if r.figures) > 0:
         shown += [r for r in rows if not r.figures]
     return shown
