@@ -15,6 +15,7 @@ from functools import cache
 from govreport.configs import load
 from govreport.inference.document import Document, InputError
 from govreport.inference.readers.builder import BBox, Cell, Grid, TextBuilder, clean_cell
+from govreport.inference.readers.columns import column_fields, row_text
 from govreport.inference.readers.grids import Word
 
 # A label cell that opens a new row or group rather than continuing a wrapped one: （一） 一、 1. 1、 (1)
@@ -57,7 +58,8 @@ class Page:
 def words_to_lines(words: list[Word], page: int, tab_gap: float | None = None) -> list[Line]:
     """Words (text-layer words or OCR boxes) grouped into lines by vertical overlap, left to right. A gap
     wider than ``tab_gap`` line heights (default: the text-layer setting) separates the cells of a table
-    without rulings: it becomes a tab."""
+    without rulings: it becomes a tab; the rows of such a table also get an empty field for each column
+    they print blank (``columns.column_fields``), so their figures keep their columns."""
     tab_gap = tab_gap if tab_gap is not None else load("readers")["layout"]["tab_gap"]
     rows: list[list[Word]] = []
     for word in sorted(words, key=lambda w: (w.centre[1], w.bbox[0])):
@@ -66,13 +68,17 @@ def words_to_lines(words: list[Word], page: int, tab_gap: float | None = None) -
             rows[-1].append(word)
         else:
             rows.append([word])
-    lines = []
     for row in rows:
         row.sort(key=lambda w: w.bbox[0])
-        height = statistics.median(w.bbox[3] - w.bbox[1] for w in row)
-        text = row[0].text
-        for prev, word in itertools.pairwise(row):
-            text += ("\t" if word.bbox[0] - prev.bbox[2] > tab_gap * height else " ") + word.text
+    fields = column_fields(rows)
+    lines = []
+    for i, row in enumerate(rows):
+        gap = tab_gap * statistics.median(w.bbox[3] - w.bbox[1] for w in row)
+        if i in fields:
+            n_label, cells = fields[i]
+            text = row_text(_joined(row[:n_label], gap), cells)
+        else:
+            text = _joined(row, gap)
         bbox = (
             min(w.bbox[0] for w in row),
             min(w.bbox[1] for w in row),
@@ -81,6 +87,14 @@ def words_to_lines(words: list[Word], page: int, tab_gap: float | None = None) -
         )
         lines.append(Line(text, bbox, page))
     return lines
+
+
+def _joined(words: list[Word], tab_gap: float) -> str:
+    """Words of a line left to right, a tab where the gap between two is wider than ``tab_gap``."""
+    text = words[0].text if words else ""
+    for prev, word in itertools.pairwise(words):
+        text += ("\t" if word.bbox[0] - prev.bbox[2] > tab_gap else " ") + word.text
+    return text
 
 
 @cache
