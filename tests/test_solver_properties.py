@@ -158,7 +158,13 @@ def oracle(t: Template, cells: dict[str, int], layout: str, damage: dict) -> dic
         if all(v is not None for v in trial.values()) and not broken(t.rules, trial):
             kept.append(trial)
     keys = [k for k in cells]
-    return {k: kept[0][k] if kept and all(r[k] == kept[0][k] for r in kept) else None for k in keys}
+    out = {k: kept[0][k] if kept and all(r[k] == kept[0][k] for r in kept) else None for k in keys}
+    for row, (kind, at) in damage.items():
+        keys = t.t3.cells(row)
+        others = [cells[k] for i, k in enumerate(keys) if i != at]
+        if kind == "drop" and layout == "tabs" and cells[keys[at]] == 0 and 0 not in others:
+            out[keys[at]] = None  # an empty field in a row showing no zero reads as a zero left blank (null)
+    return out
 
 
 def _values(extraction) -> dict[str, int | None]:
@@ -243,10 +249,7 @@ def render_text_layer(t: Template, cells: dict[str, int], places: list[str], blo
     return doc.close(t, cells, "  ")
 
 
-# Derandomized: a table whose last several rows all print their figures ABOVE their labels is misread (known,
-# open since before 2026-12-01: which line's figures a label takes is off by one there); random draws hit it
-# rarely (once in the four CI runs of 2026-12-01), which made CI flaky. The fixed draws keep the other cases.
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_layer_table())
 def test_text_layer_rows_come_back_whole(case):
     """Figures above, beside or below their labels, and rows written column by column, all land in their
@@ -256,3 +259,16 @@ def test_text_layer_rows_come_back_whole(case):
     out = build_extraction("synthetic", text, spans)
     assert {k: c.value for k, c in out.cells.items() if c.value is not None} == cells
     assert out.violations == []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consistent_table(), st.integers(6, 40), st.sampled_from([None, 0]))
+def test_a_long_run_of_figures_above_their_labels_is_not_read_one_row_off(table, k, first):
+    """The last k rows (or all) print their figures on the line above their labels: each label keeps the
+    run above it, however long the run of such rows (not each the figures below it, the first stray)."""
+    t, cells = table
+    n = len(t.t3.rows)
+    k = min(k, n)
+    text, spans = render_text_layer(t, cells, ["beside"] * (n - k) + ["above"] * k, (first, 2))
+    out = build_extraction("synthetic", text, spans)
+    assert {key: c.value for key, c in out.cells.items() if c.value is not None} == cells

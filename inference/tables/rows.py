@@ -61,22 +61,25 @@ def _figure_blocks(
 
 _LOST_ROW = 2.0  # a row label no run of figures is given to (its figures were lost)
 _STRAY_RUN = 2.0  # a run of figures given to no row (a stray number)
-_ABOVE = 0.5  # figures printed above their label (a vertically centred cell) rather than beside or below
+_ABOVE = 0.5  # the figures start standing above their labels (a vertically centred cell) rather than beside or below
 _PASSED = 0.25  # another label stands between this one and the figures (a group label on the same line)
 _BESIDE_OTHER = 2.0  # the figures stand on the line of another row's label, after it
 
 
-def _pair_cost(run: _Block, row: _Block, next_start: float) -> float:
+def _pair_cost(run: _Block, row: _Block, next_start: float) -> tuple[float, bool]:
+    """The line distance between a run and a row label, and whether the run stands above the label."""
     if run.last < row.first:
-        return row.first - run.last + _ABOVE
-    return max(0, run.first - row.last) + (_PASSED if next_start < run.start else 0.0)
+        return row.first - run.last, True
+    return max(0, run.first - row.last) + (_PASSED if next_start < run.start else 0.0), False
 
 
 def _match_runs(runs: list[_Block], rows: list[_Block]) -> list[int]:
     """Each run's row index (-1 for none): runs and rows keep their order, one run per row, and the
     line distance between a run and its label is as small as it can be in total. Where a text layer
     centres figures vertically in tall cells, a row's figures can stand a line above its label or
-    beside the next label; order, not proximity alone, tells whose they are."""
+    beside the next label; order, not proximity alone, tells whose they are. Figures above their labels
+    are a layout, not a slip of each row: the cost is paid where a run of such rows begins, so that a
+    long run of them is not read one row off (each label taking the figures below it, the first stray)."""
     n, m = len(runs), len(rows)
     nexts = [r.start for r in rows[1:]] + [np.inf]
     beside = [
@@ -90,31 +93,43 @@ def _match_runs(runs: list[_Block], rows: list[_Block]) -> list[int]:
         )
         for run in runs
     ]
+    pairs = {}
+    for i in range(n):
+        for j in range(m):
+            dist, above = _pair_cost(runs[i], rows[j], nexts[j])
+            pairs[i, j] = (dist + (_BESIDE_OTHER if beside[i] not in (-1, j) else 0.0), above)
 
-    def pair(i: int, j: int) -> float:
-        other = _BESIDE_OTHER if beside[i] not in (-1, j) else 0.0
-        return _pair_cost(runs[i], rows[j], nexts[j]) + other
+    # cost[i, j, a]: runs[:i] and rows[:j] placed, ``a``: the last pair placed stood above its label
+    cost = np.full((n + 1, m + 1, 2), np.inf)
+    cost[0, :, 0] = np.arange(m + 1) * _LOST_ROW
+    cost[:, 0, 0] = np.arange(n + 1) * _STRAY_RUN
+    back: dict[tuple[int, int, int], tuple[int, int, int]] = {}
 
-    cost = np.full((n + 1, m + 1), np.inf)
-    cost[0, :] = np.arange(m + 1) * _LOST_ROW
-    cost[:, 0] = np.arange(n + 1) * _STRAY_RUN
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            cost[i, j] = min(
-                cost[i - 1, j - 1] + pair(i - 1, j - 1),
-                cost[i - 1, j] + _STRAY_RUN,
-                cost[i, j - 1] + _LOST_ROW,
-            )
+    def relax(to: tuple[int, int, int], frm: tuple[int, int, int], value: float) -> None:
+        if value < cost[to]:
+            cost[to] = value
+            back[to] = frm
+
+    for i in range(n + 1):
+        for j in range(m + 1):
+            for a in (0, 1):
+                here = cost[i, j, a]
+                if not np.isfinite(here):
+                    continue
+                if i < n and j < m:
+                    dist, above = pairs[i, j]
+                    relax((i + 1, j + 1, int(above)), (i, j, a), here + dist + (_ABOVE if above and not a else 0.0))
+                if i < n:
+                    relax((i + 1, j, a), (i, j, a), here + _STRAY_RUN)
+                if j < m:
+                    relax((i, j + 1, a), (i, j, a), here + _LOST_ROW)
     out = [-1] * n
-    i, j = n, m
-    while i and j:
-        if cost[i, j] == cost[i - 1, j - 1] + pair(i - 1, j - 1):
-            out[i - 1] = j - 1
-            i, j = i - 1, j - 1
-        elif cost[i, j] == cost[i - 1, j] + _STRAY_RUN:
-            i -= 1
-        else:
-            j -= 1
+    state = (n, m, int(np.argmin(cost[n, m])))
+    while state in back:
+        prev = back[state]
+        if state[0] == prev[0] + 1 and state[1] == prev[1] + 1:
+            out[prev[0]] = prev[1]
+        state = prev
     return out
 
 
