@@ -104,3 +104,17 @@ def test_a_closing_tab_is_no_blank_cell() -> None:
         rows = [RowReading([f"a{j}" for j in range(7)], full), RowReading([f"b{j}" for j in range(7)], [Figure(1, (one, one + 1))])]
         assert [len(f) for f in row_fields(text, rows)] == [7, 7]
         assert printed_blanks(text, rows) == {f"b{j}" for j in range(1, 7)}
+
+
+def test_empty_fields_of_a_label_over_several_columns_are_not_cells() -> None:
+    """A ruled table read cell by cell writes a field per grid column: a label spanning the group columns
+    leaves empty fields before the first cell (``一、…数量\t\t\t5\t0…``). A row's last n fields are its cells,
+    so a row printed all blank is blank, not seven zeros."""
+    head = "\t".join(["一、本年新收政府信息公开申请数量", "", "", "5", "0", "0", "0", "0", "0", "5"])
+    blank = "二、上年结转政府信息公开申请数量" + "\t" * 9
+    text = f"{head}\n{blank}\n"
+    full = [Figure(int(m.group()), m.span()) for m in re.finditer(r"\d+", head)]
+    rows = [RowReading([f"a{j}" for j in range(7)], full),
+            RowReading([f"b{j}" for j in range(7)], [], label_end=text.index("\t", len(head) + 1))]
+    assert [len(f) for f in row_fields(text, rows)] == [7, 7]
+    assert printed_blanks(text, rows) == {f"b{j}" for j in range(7)}

@@ -90,7 +90,7 @@ def row_fields(text: str, rows: list[RowReading]) -> list[list[tuple[int, int]]]
     """Each row's fields (its first figure's line, or its label's when it gave none; [] when the line has no
     delimiters). A tab after the last cell closes the row in some tables and opens a blank last cell in
     others: when a row that gave every figure ends in an empty field, the table closes its rows that way,
-    and a last empty field is dropped."""
+    and a last empty field is dropped. Empty fields before the row's last n (n cells) belong to its label."""
     out = []
     for r in rows:
         at = r.figures[0].span[0] if r.figures else r.label_end
@@ -102,6 +102,10 @@ def row_fields(text: str, rows: list[RowReading]) -> list[list[tuple[int, int]]]
     full = [f for r, f in zip(rows, out, strict=True) if f and len(r.figures) == len(r.cells)]
     if any(map(open_end, full)):
         out = [f[:-1] if open_end(f) else f for f in out]
+    for i, (r, f) in enumerate(zip(rows, out, strict=True)):
+        extra = len(f) - len(r.cells)  # a label over several columns leaves empty fields before the first cell
+        if extra > 0 and not any(text[a:b].strip(" \u3000") for a, b in f[:extra]):
+            out[i] = f[extra:]
     return out
 
 
