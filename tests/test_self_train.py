@@ -103,3 +103,15 @@ def test_model_and_rules_disagreeing_is_a_reason(clean: str) -> None:
     other.cells[key].value = other.cells[key].value + 1
     assert review(clean, spans, ours, None, other).signals["cells_disagree"] == 1
     assert "cells_disagree" in review(clean, spans, ours, None, other).reasons
+
+
+def test_a_figure_the_other_reading_missed_is_no_disagreement(clean: str) -> None:
+    """The second opinion leaving a cell unread that ours read is no doubt on ours; the reverse is (ours
+    missed a figure the other found)."""
+    spans = RULES.tag(clean)
+    ours = build_extraction("a", clean, spans)
+    key = next(k for k, c in ours.cells.items() if c.value)
+    other = ours.model_copy(deep=True)
+    other.cells[key].value, other.cells[key].status = None, "missing"
+    assert review(clean, spans, ours, None, other).signals["cells_disagree"] == 0
+    assert review(clean, spans, other, None, ours).signals["cells_disagree"] == 1

@@ -128,26 +128,32 @@ def field_hints(text: str, rows: list[RowReading]) -> None:
             r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
 
 
+def _lost_one(text: str, row: RowReading, fields: list[tuple[int, int]]) -> bool:
+    """A row that prints a zero and leaves exactly one field empty lost that figure in copying: a report
+    leaving cells blank leaves its zeros blank (no 0 in the row) or several cells at once (``| 0 | | | | 0 |``)."""
+    empty = sum(1 for a, b in fields if not text[a:b].strip(" \u3000"))
+    return empty == 1 and any(f.value == 0 for f in row.figures)
+
+
 def printed_blanks(text: str, rows: list[RowReading]) -> set[str]:
-    """Cells whose own field is printed empty: the row's line prints exactly one field per cell, this cell's
-    field holds nothing, and the row prints no zero (a row that prints its zeros and leaves one field empty
-    lost that figure in copying; a row that leaves its zeros blank shows no 0 at all). The rules must not
-    fill them with a zero (the report left them blank: null)."""
+    """Cells whose own field is printed empty: the row's line prints exactly one field per cell and this
+    cell's field holds nothing (unless the row lost a figure there, ``_lost_one``). The rules must not fill
+    them with a zero (the report left them blank: null)."""
     out = set()
     for r, fields in zip(rows, row_fields(text, rows), strict=True):
-        if len(fields) == len(r.cells) and not any(f.value == 0 for f in r.figures):
+        if len(fields) == len(r.cells) and not _lost_one(text, r, fields):
             out |= {c for c, (a, b) in zip(r.cells, fields, strict=True) if not text[a:b].strip(" \u3000")}
     return out
 
 
 def rows_showing_blanks(text: str, rows: list[RowReading]) -> list[RowReading]:
     """Rows printed with a field for every cell, blanks included (``| 0 | | | 0 |``): a cell missing there
-    was printed empty, not lost, whereas a row with fewer fields than cells lost a figure. In a table whose
-    rows mostly show their blanks, a row that gave no figure at all was printed empty too. A row that prints
-    its zeros leaves no cell blank: an empty field there lost its figure."""
+    was printed empty, not lost, whereas a row with fewer fields than cells, or one that lost a figure
+    (``_lost_one``), lost it. In a table whose rows mostly show their blanks, a row that gave no figure at
+    all was printed empty too."""
     fields = row_fields(text, rows)
-    shown = [r for r, f in zip(rows, fields, strict=True) if r.figures and len(f) >= len(r.cells)
-             and (len(r.figures) == len(r.cells) or not any(g.value == 0 for g in r.figures))]
+    shown = [r for r, f in zip(rows, fields, strict=True)
+             if r.figures and len(f) >= len(r.cells) and not _lost_one(text, r, f)]
     if 2 * len(shown) >= sum(1 for r in rows if r.figures) > 0:
         shown += [r for r in rows if not r.figures]
     return shown
