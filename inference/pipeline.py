@@ -62,7 +62,7 @@ def read_report(source: str, text: str, spans: list[Span]) -> Report:
     keys = template.cell_keys(reading.optional_rows)
     universe = [k for t in present for k in keys[t]]
     rows = [r for t in present for r in reading.rows[t]]
-    printed = printed_blanks(text, rows)
+    printed = set().union(*(printed_blanks(text, reading.rows[t]) for t in present))
     placed, broken = solve(rows, template.active_rules(reading.optional_rows), universe, printed)
     cells = {
         k: CellOut(value=p.value, status=p.status, span=p.span, confidence=p.confidence)  # type: ignore[arg-type]

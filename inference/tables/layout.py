@@ -121,10 +121,11 @@ def _field_slots(text: str, row: RowReading, fields: list[tuple[int, int]]) -> l
 
 
 def field_hints(text: str, rows: list[RowReading]) -> None:
-    """Give a row's figures their columns where its line prints exactly one field per cell (``_field_slots``):
-    for a table whose rows have no learned column positions, such as table 4's one row of fifteen cells."""
+    """Give the figures of a row short of figures their columns where its line prints exactly one field per
+    cell (``_field_slots``): table 4's one row of fifteen cells, and table 3's rows before their columns
+    are learned from positions (``assign_slots``)."""
     for r, fields in zip(rows, row_fields(text, rows), strict=True):
-        if slots := _field_slots(text, r, fields):
+        if len(r.figures) < len(r.cells) and (slots := _field_slots(text, r, fields)):
             r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
 
 
@@ -172,11 +173,9 @@ def assign_slots(
             for j, f in enumerate(r.figures):
                 kind, x = pos[id(f)]
                 columns[j].setdefault(kind, []).append(x)
-    for r, fields in zip(rows, row_fields(text, rows), strict=True):
-        if len(r.figures) == n_cols:
-            continue
-        if slots := _field_slots(text, r, fields):
-            r.figures = [Figure(f.value, f.span, f.score, j) for f, j in zip(r.figures, slots, strict=True)]
+    field_hints(text, rows)
+    for r in rows:
+        if len(r.figures) == n_cols or all(f.slot is not None for f in r.figures):
             continue
         new = []
         for f in r.figures:

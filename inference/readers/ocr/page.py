@@ -303,10 +303,6 @@ def _to_points(unit: float, origin: tuple[float, float]) -> Any:
     return convert
 
 
-def _centre(box: Any) -> tuple[float, float]:
-    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-
-
 def _holds(area: PixelBox, point: tuple[float, float]) -> bool:
     return area[0] <= point[0] <= area[2] and area[1] <= point[1] <= area[3]
 
